@@ -1,0 +1,196 @@
+"""Plain value types shared by every layer: geometry, pixel types, engine descriptions and
+job events. No torch, no grpc: front ends import this freely."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InvalidRequest
+
+
+class PixelType(enum.Enum):
+    """Sample type of an image on the wire and in files."""
+
+    U8 = "u8"
+    U16 = "u16"
+    F32 = "f32"
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype({"u8": np.uint8, "u16": "<u2", "f32": "<f4"}[self.value])
+
+    @property
+    def max_value(self) -> float:
+        """The sample value that means full intensity (1.0 for float)."""
+        return {"u8": 255.0, "u16": 65535.0, "f32": 1.0}[self.value]
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> PixelType:
+        kinds = {np.dtype(np.uint8): cls.U8, np.dtype(np.uint16): cls.U16,
+                 np.dtype(np.float32): cls.F32}
+        try:
+            return kinds[array.dtype.newbyteorder("=")]
+        except KeyError:
+            raise InvalidRequest(f"unsupported pixel dtype {array.dtype}; use uint8, uint16 or "
+                            "float32") from None
+
+
+@dataclass(frozen=True)
+class Region:
+    """A pixel rectangle: x, y of the top-left corner, width and height, in pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.height
+
+    @property
+    def area(self) -> int:
+        return max(self.width, 0) * max(self.height, 0)
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        """numpy index for rows, columns of an HWC array."""
+        return slice(self.y, self.bottom), slice(self.x, self.right)
+
+    def is_empty(self) -> bool:
+        return self.width <= 0 or self.height <= 0
+
+    def intersect(self, other: Region) -> Region:
+        x, y = max(self.x, other.x), max(self.y, other.y)
+        right, bottom = min(self.right, other.right), min(self.bottom, other.bottom)
+        return Region(x, y, max(right - x, 0), max(bottom - y, 0))
+
+    def intersects(self, other: Region) -> bool:
+        return not self.intersect(other).is_empty()
+
+    def grow(self, margin: int, bounds: Region) -> Region:
+        """This region with `margin` pixels added on every side, clipped to `bounds`."""
+        return Region(self.x - margin, self.y - margin, self.width + 2 * margin,
+                      self.height + 2 * margin).intersect(bounds)
+
+    def relative_to(self, origin: Region) -> Region:
+        return Region(self.x - origin.x, self.y - origin.y, self.width, self.height)
+
+    @classmethod
+    def parse(cls, text: str) -> Region:
+        """Parse "x,y,w,h"."""
+        try:
+            x, y, w, h = (int(v) for v in text.split(","))
+        except ValueError:
+            raise InvalidRequest(f"region must be x,y,width,height in pixels, got {text!r}"
+                                 ) from None
+        if w <= 0 or h <= 0:
+            raise InvalidRequest(f"region width and height must be positive, got {text!r}")
+        return cls(x, y, w, h)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tunable engine parameter as GetInfo reports it."""
+
+    name: str
+    type: str  # "float", "int" or "bool"
+    default: float
+    minimum: float
+    maximum: float
+    description: str
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    description: str
+    device: str
+    params: tuple[ParamSpec, ...] = ()
+
+    def param(self, name: str) -> ParamSpec | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds the server enforces on every job."""
+
+    max_pixels: int = 100_000_000
+    max_chunk_bytes: int = 1 << 20
+    max_message_bytes: int = 4 << 20
+    max_queued_jobs: int = 8
+    max_concurrent_jobs: int = 1
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    version: str
+    engines: tuple[EngineInfo, ...]
+    default_engine: str
+    device: str
+    limits: Limits
+
+    def engine(self, name: str) -> EngineInfo | None:
+        return next((e for e in self.engines if e.name == name), None)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a client asks for: the image (HWC, uint8/uint16/float32, channels 1-4; the last
+    channel is alpha for 2 and 4), an engine name or "auto", and engine parameters."""
+
+    image: np.ndarray
+    engine: str = "auto"
+    params: Mapping[str, float] = field(default_factory=dict)
+    seed: int | None = None
+
+    @property
+    def pixel_type(self) -> PixelType:
+        return PixelType.of(self.image)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    job_id: str
+    queue_position: int
+
+
+@dataclass(frozen=True)
+class Queued:
+    queue_position: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    tiles_done: int
+    tiles_total: int
+    stage: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TileResult:
+    """A final region of the output; pixels are HWC in the request's pixel type."""
+
+    region: Region
+    pixels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Done:
+    engine: str
+    device: str
+    engine_seconds: float
+    total_seconds: float
+
+
+JobEvent = Accepted | Queued | Progress | TileResult | Done

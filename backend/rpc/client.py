@@ -1,0 +1,175 @@
+"""DeblurClient: the one gRPC client every front end uses (CLI, desktop app, GIMP bridge).
+
+    from backend.rpc.client import DeblurClient
+    with DeblurClient("127.0.0.1:50051") as client:
+        sharp = client.deblur_image(blurry)          # HWC uint8/uint16/float32 array
+
+For progress, iterate a call: `for event in client.deblur(blurry): ...` gives Accepted,
+Queued, Progress, TileResult and Done events; `call.cancel()` stops the server's job.
+Failures raise the domain errors of backend.errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import grpc
+import numpy as np
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from ..errors import InternalError, InvalidRequest, Unavailable
+from ..types import Done, JobEvent, JobSpec, PixelType, Region, ServerInfo, TileResult
+from . import convert
+from ._pb import deblur_pb2 as pb
+from ._pb import deblur_pb2_grpc as pb_grpc
+from .status import error_from_rpc
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_CHUNK_BYTES = 1 << 20
+SERVICE_NAME = "osdd.v1.Deblur"
+_RECEIVE_LIMIT = 64 << 20
+
+
+class DeblurCall:
+    """An iterable of JobEvents for one running job; cancel() stops it on the server."""
+
+    def __init__(self, call: grpc.Future, pixel_type: PixelType, channels: int) -> None:
+        self._call = call
+        self._pixel_type = pixel_type
+        self._channels = channels
+
+    def __iter__(self) -> Iterator[JobEvent]:
+        try:
+            for message in self._call:
+                yield convert.event_from_pb(message, self._pixel_type, self._channels)
+        except grpc.RpcError as exc:
+            raise error_from_rpc(exc) from None
+        except ValueError as exc:
+            raise InternalError(str(exc)) from None
+        finally:
+            # Leaving early (an error, Ctrl-C, a dropped iterator) must stop the server's job.
+            self._call.cancel()
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+
+class DeblurClient:
+    """Connection to one osdd server. Thread-safe; close() (or `with`) releases it.
+
+    address: "host:port". token: sent as `authorization: Bearer <token>` when given.
+    root_certificates: PEM bytes (or a path) to use TLS; None for a plain connection.
+    """
+
+    def __init__(self, address: str = DEFAULT_ADDRESS, *, token: str | None = None,
+                 root_certificates: bytes | str | Path | None = None,
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        options = [("grpc.max_receive_message_length", _RECEIVE_LIMIT)]
+        if root_certificates is not None:
+            if isinstance(root_certificates, (str, Path)):
+                root_certificates = Path(root_certificates).read_bytes()
+            creds = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+            self._channel = grpc.secure_channel(address, creds, options=options)
+        else:
+            self._channel = grpc.insecure_channel(address, options=options)
+        self.address = address
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._stub = pb_grpc.DeblurStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+        self.chunk_bytes = chunk_bytes
+
+    def __enter__(self) -> DeblurClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def info(self, timeout: float = 10.0) -> ServerInfo:
+        """Engines, parameters, device and limits of the server."""
+        try:
+            reply = self._stub.GetInfo(pb.GetInfoRequest(), timeout=timeout,
+                                       metadata=self._metadata)
+        except grpc.RpcError as exc:
+            raise error_from_rpc(exc) from None
+        return convert.info_from_pb(reply)
+
+    def health(self, timeout: float = 5.0) -> str:
+        """"SERVING", "NOT_SERVING" (e.g. still loading an engine, or stopping) or "UNKNOWN"."""
+        try:
+            reply = self._health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME),
+                                       timeout=timeout)
+        except grpc.RpcError as exc:
+            raise error_from_rpc(exc) from None
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+    def wait_until_serving(self, timeout: float = 60.0) -> None:
+        """Block until the server reports SERVING (engines loaded) or raise Unavailable."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                last = self.health(timeout=max(0.1, min(2.0, deadline - time.monotonic())))
+                if last == "SERVING":
+                    return
+            except Unavailable as exc:
+                last = str(exc)
+            time.sleep(0.1)
+        raise Unavailable(f"server at {self.address} not serving after {timeout:g} s: {last}")
+
+    def deblur(self, image: np.ndarray, *, engine: str = "auto",
+               params: Mapping[str, float] | None = None, seed: int | None = None,
+               timeout: float | None = None) -> DeblurCall:
+        """Start a job on a whole HWC image (uint8, uint16 or float32; 1-4 channels, the
+        last one alpha for 2 and 4). Iterate the result for events."""
+        image = _as_hwc(image)
+        spec = JobSpec(image, engine, dict(params or {}), seed)
+        call = self._stub.Deblur(convert.job_messages(spec, self.chunk_bytes),
+                                 timeout=timeout, metadata=self._metadata)
+        return DeblurCall(call, spec.pixel_type, image.shape[2])
+
+    def deblur_image(self, image: np.ndarray, *, region: Region | None = None,
+                     margin: int = 64, engine: str = "auto",
+                     params: Mapping[str, float] | None = None, seed: int | None = None,
+                     timeout: float | None = None,
+                     on_event: Callable[[JobEvent], None] | None = None) -> np.ndarray:
+        """Deblur `image` (or only `region` of it, sent with `margin` pixels of context)
+        and return a new array of the same shape and dtype. `on_event` sees every event."""
+        flat = np.ndim(image) == 2
+        image = _as_hwc(image)
+        full = Region(0, 0, image.shape[1], image.shape[0])
+        target = full if region is None else region.intersect(full)
+        if target.is_empty():
+            raise InvalidRequest(f"region {region} does not overlap the {full.width}x"
+                                 f"{full.height} image")
+        sent = target.grow(margin, full)
+        result = np.array(image[sent.slices])
+        covered = 0
+        for event in self.deblur(result, engine=engine, params=params, seed=seed,
+                                 timeout=timeout):
+            if isinstance(event, TileResult):
+                result[event.region.slices] = event.pixels
+                covered += event.region.area
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event, Done) and covered != sent.area:
+                raise InternalError(f"server returned {covered} of {sent.area} pixels")
+        out = np.array(image)
+        inner = target.relative_to(sent)
+        out[target.slices] = result[inner.slices]
+        return out[:, :, 0] if flat else out
+
+
+def _as_hwc(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4):
+        raise InvalidRequest(f"image must be HxW or HxWxC with 1-4 channels, got shape "
+                             f"{image.shape}")
+    PixelType.of(image)
+    return image

@@ -1,0 +1,63 @@
+"""What every engine provides to DeblurService: a description of its parameters and a
+per-job batch function. Job state lives in the closure `prepare` returns, never on the
+engine, so one engine serves concurrent jobs safely."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..types import EngineInfo, ParamSpec
+from .tiling import BatchFn
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A job's batch function, plus a note for the user (e.g. a fallback the engine took)."""
+
+    process: BatchFn
+    note: str = ""
+
+
+class Engine(abc.ABC):
+    """A deblurring method run tile by tile on float32 images in [0, 1]."""
+
+    name: str
+    description: str
+    multiple: int = 1  # tile sides the engine accepts must be multiples of this
+    default_tile_size: int = 512
+    default_overlap: int = 64
+    max_tile_size: int = 4096
+    device: str = "cpu"
+
+    @abc.abstractmethod
+    def engine_params(self) -> tuple[ParamSpec, ...]:
+        """The engine's own parameters (tile parameters are added by `info`)."""
+
+    @abc.abstractmethod
+    def prepare(self, image: np.ndarray, params: Mapping[str, float],
+                seed: int | None) -> PreparedJob:
+        """Analyse a whole job. image: float32 HWC in [0, 1], C = 1 or 3 (no alpha);
+        params: every parameter of `info()`, validated, defaults filled in."""
+
+    def load(self) -> None:  # noqa: B027 - most engines have nothing to load
+        """Load weights and warm up; called once before the first job."""
+
+    def batch_size(self, tile_height: int, tile_width: int) -> int:
+        """How many tiles of this size to process at once."""
+        return 1
+
+    def info(self) -> EngineInfo:
+        tiles = (
+            ParamSpec("tile_size", "int", self.default_tile_size, self.multiple,
+                      self.max_tile_size, "Tile side in pixels; larger tiles use more memory. "
+                      f"A multiple of {self.multiple}."),
+            ParamSpec("overlap", "int", self.default_overlap, 0, self.max_tile_size // 2,
+                      "Overlap between neighbouring tiles in pixels (at most half a tile); "
+                      "blended smoothly."),
+        )
+        return EngineInfo(self.name, self.description, self.device,
+                          self.engine_params() + tiles)

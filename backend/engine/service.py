@@ -1,0 +1,130 @@
+"""DeblurService: the core of the server. Picks the engine, validates parameters, plans
+tiles and runs a job as a generator of events, checking a stop flag between tiles."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .. import __version__
+from ..errors import EngineUnavailable, InvalidRequest
+from ..types import Done, JobEvent, JobSpec, Limits, Progress, ServerInfo, TileResult
+from .base import Engine
+from .params import resolve_params
+from .pixels import from_float, split_alpha, to_float
+from .tiling import plan_tiles, run_tiled
+
+log = logging.getLogger(__name__)
+
+
+class DeblurService:
+    """Owns the engines of one device and runs jobs on them; knows nothing of gRPC."""
+
+    def __init__(self, engines: Sequence[Engine], limits: Limits | None = None,
+                 device: str = "cpu") -> None:
+        if not engines:
+            raise ValueError("at least one engine is needed")
+        self.engines = {e.name: e for e in engines}
+        self.limits = limits or Limits()
+        self.device = device
+        self._failed: dict[str, str] = {}
+
+    def load(self) -> None:
+        """Load and warm up every engine; an engine that fails is reported, not fatal."""
+        for name, engine in self.engines.items():
+            started = time.perf_counter()
+            try:
+                engine.load()
+            except Exception as exc:  # an engine's own failure must not take the server down
+                log.exception("engine %s failed to load", name)
+                self._failed[name] = str(exc) or type(exc).__name__
+            else:
+                log.info("engine %s ready on %s (%.1f s)", name, engine.device,
+                         time.perf_counter() - started)
+        if len(self._failed) == len(self.engines):
+            raise EngineUnavailable("no engine could be loaded: " + "; ".join(
+                f"{k}: {v}" for k, v in self._failed.items()))
+
+    @property
+    def default_engine(self) -> str:
+        return next(name for name in self.engines if name not in self._failed)
+
+    def info(self) -> ServerInfo:
+        engines = tuple(e.info() for name, e in self.engines.items() if name not in self._failed)
+        return ServerInfo(__version__, engines, self.default_engine, self.device, self.limits)
+
+    def check(self, spec: JobSpec) -> tuple[Engine, dict[str, float]]:
+        """Validate a job before any work: sizes, engine, parameters."""
+        height, width, channels = _shape(spec.image)
+        if height * width > self.limits.max_pixels:
+            raise InvalidRequest(f"image has {height * width} pixels; this server accepts at "
+                                 f"most {self.limits.max_pixels} per job (select a smaller "
+                                 "region or raise --max-pixels)")
+        name = spec.engine or "auto"
+        if name == "auto":
+            name = self.default_engine
+        if name not in self.engines:
+            raise InvalidRequest(f"unknown engine {name!r}; available: "
+                                 f"{', '.join(self.engines)} or 'auto'")
+        if name in self._failed:
+            raise EngineUnavailable(f"engine {name!r} failed to load: {self._failed[name]}")
+        engine = self.engines[name]
+        params = resolve_params(engine.info(), spec.params)
+        plan_tiles(height, width, int(params["tile_size"]), int(params["overlap"]),
+                   engine.multiple)
+        return engine, params
+
+    def run(self, spec: JobSpec, should_stop: Callable[[], bool] = lambda: False,
+            started: float | None = None) -> Iterator[JobEvent]:
+        """Run one job. Yields Progress and TileResult (pixels in the request's pixel type,
+        alpha copied from the input) and finally Done. Raises Cancelled when stopped."""
+        started = time.perf_counter() if started is None else started
+        engine, params = self.check(spec)
+        pixel_type = spec.pixel_type
+        colour, alpha = split_alpha(spec.image)
+        height, width, _ = spec.image.shape
+        log.info("job %dx%dx%d %s on %s", width, height, spec.image.shape[2],
+                 pixel_type.value, engine.name)
+        busy = [0.0]
+
+        def timed(fn):
+            def call(batch: np.ndarray) -> np.ndarray:
+                t0 = time.perf_counter()
+                try:
+                    return fn(batch)
+                finally:
+                    busy[0] += time.perf_counter() - t0
+            return call
+
+        yield Progress(0, 0, "analysing")
+        working = to_float(colour)
+        t0 = time.perf_counter()
+        prepared = engine.prepare(working, params, spec.seed)
+        busy[0] += time.perf_counter() - t0
+        plan = plan_tiles(height, width, int(params["tile_size"]), int(params["overlap"]),
+                          engine.multiple)
+        yield Progress(0, len(plan.tiles), "deblurring", prepared.note)
+        batch = engine.batch_size(plan.rows.size, plan.cols.size)
+        for event in run_tiled(working, timed(prepared.process), plan, multiple=engine.multiple,
+                               batch_size=batch, should_stop=should_stop):
+            if isinstance(event, TileResult):
+                pixels = from_float(event.pixels, pixel_type)
+                if alpha is not None:
+                    pixels = np.concatenate([pixels, alpha[event.region.slices]], axis=2)
+                event = TileResult(event.region, pixels)
+            yield event
+        total = time.perf_counter() - started
+        log.info("job done: %s, %.2f s in engine, %.2f s total", engine.name, busy[0], total)
+        yield Done(engine.name, engine.device, busy[0], total)
+
+
+def _shape(image: np.ndarray) -> tuple[int, int, int]:
+    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4):
+        raise InvalidRequest(f"image must be HxWxC with 1-4 channels, got shape {image.shape}")
+    height, width, channels = image.shape
+    if height <= 0 or width <= 0:
+        raise InvalidRequest(f"image size must be positive, got {width}x{height}")
+    return height, width, channels

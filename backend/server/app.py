@@ -1,0 +1,164 @@
+"""build_server: the gRPC server with the Deblur service, health, reflection and auth."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from ..engine.jobs import JobQueue
+from ..engine.service import DeblurService
+from ..errors import ConfigError, Unauthenticated
+from ..rpc._pb import deblur_pb2, deblur_pb2_grpc
+from ..rpc.client import SERVICE_NAME
+from ..rpc.status import code_for
+from ..types import Limits
+from .servicer import DeblurServicer
+
+log = logging.getLogger(__name__)
+_HEALTH_PREFIX = "/grpc.health.v1.Health/"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where and how to listen. A non-loopback host needs allow_remote and a token."""
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    allow_remote: bool = False
+    token: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    grace_seconds: float = 30.0
+
+    def check(self) -> None:
+        if not is_loopback(self.host):
+            if not self.allow_remote:
+                raise ConfigError(f"listening on {self.host} exposes the server to the network; "
+                                  "pass --allow-remote (with --token) to do that on purpose")
+            if not self.token:
+                raise ConfigError(f"listening on {self.host} needs an access token (--token "
+                                  "or OSDD_TOKEN); clients send it as 'authorization: Bearer'")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("TLS needs both --tls-cert and --tls-key")
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _TokenInterceptor(grpc.ServerInterceptor):
+    """Checks `authorization: Bearer <token>` on every RPC except the health service."""
+
+    def __init__(self, token: str) -> None:
+        self._expected = f"Bearer {token}".encode()
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler_call_details.method.startswith(_HEALTH_PREFIX):
+            return handler
+        given = dict(handler_call_details.invocation_metadata).get("authorization", "")
+        if hmac.compare_digest(given.encode(), self._expected):
+            return handler
+        return _refusal(handler, Unauthenticated(
+            "missing or wrong access token (send 'authorization: Bearer <token>')"))
+
+
+def _refusal(handler: grpc.RpcMethodHandler, error: Exception) -> grpc.RpcMethodHandler:
+    def refuse(request, context):
+        context.abort(code_for(error), str(error))
+
+    kind = {(False, False): grpc.unary_unary_rpc_method_handler,
+            (False, True): grpc.unary_stream_rpc_method_handler,
+            (True, False): grpc.stream_unary_rpc_method_handler,
+            (True, True): grpc.stream_stream_rpc_method_handler}
+    make = kind[(handler.request_streaming, handler.response_streaming)]
+    return make(refuse, handler.request_deserializer, handler.response_serializer)
+
+
+class DeblurServer:
+    """A configured server: start(), port, stop(). Health reports NOT_SERVING until the
+    engines are loaded and again from the moment shutdown begins."""
+
+    def __init__(self, config: ServerConfig, service: DeblurService) -> None:
+        config.check()
+        self.config = config
+        limits = service.limits
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.jobs = JobQueue(service, limits.max_queued_jobs, on_ready=self._on_ready)
+        threads = limits.max_queued_jobs + limits.max_concurrent_jobs + 8
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="osdd-rpc"),
+            interceptors=[_TokenInterceptor(config.token)] if config.token else [],
+            maximum_concurrent_rpcs=threads,
+            options=[("grpc.max_receive_message_length", limits.max_message_bytes),
+                     ("grpc.max_send_message_length", limits.max_message_bytes)])
+        deblur_pb2_grpc.add_DeblurServicer_to_server(DeblurServicer(self.jobs), self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        names = (deblur_pb2.DESCRIPTOR.services_by_name["Deblur"].full_name,
+                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                 reflection.SERVICE_NAME)
+        reflection.enable_server_reflection(names, self._server)
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        address = f"{host}:{config.port}"
+        if config.tls_cert is not None and config.tls_key is not None:
+            creds = grpc.ssl_server_credentials(
+                [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())])
+            self.port = self._server.add_secure_port(address, creds)
+        else:
+            self.port = self._server.add_insecure_port(address)
+        if not self.port:
+            raise ConfigError(f"cannot listen on {address} (in use or not a local address?)")
+        self.address = f"{host}:{self.port}"
+
+    def start(self) -> DeblurServer:
+        self._server.start()
+        self.jobs.start()
+        tls = " with TLS" if self.config.tls_cert else ""
+        auth = ", token required" if self.config.token else ""
+        log.info("listening on %s%s%s; engines: %s", self.address, tls, auth,
+                 ", ".join(self.jobs.service.engines))
+        return self
+
+    def stop(self, grace: float | None = None) -> None:
+        """Health goes NOT_SERVING and new jobs are refused (UNAVAILABLE) while queued and
+        running jobs get up to `grace` seconds to finish; then the server stops, cancelling
+        whatever is left."""
+        grace = self.config.grace_seconds if grace is None else grace
+        deadline = time.monotonic() + grace
+        log.info("shutting down (grace %.0f s)", grace)
+        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.jobs.close()
+        if not self.jobs.join(timeout=grace) and self.jobs.busy:
+            log.warning("jobs still running after %.0f s; cancelling them", grace)
+        # A last second lets finished jobs deliver their final events.
+        self._server.stop(max(deadline - time.monotonic(), 1.0)).wait()
+        self.jobs.join(timeout=5)
+        log.info("stopped")
+
+    def wait(self) -> None:
+        self._server.wait_for_termination()
+
+    def _on_ready(self) -> None:
+        self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving")
+
+    def _set_health(self, status: int) -> None:
+        self.health.set("", status)
+        self.health.set(SERVICE_NAME, status)

@@ -1,0 +1,212 @@
+"""The `osdd` command: serve, deblur, info, demo.
+
+Client commands import only the light client side; the engines (numpy/scipy, later torch)
+load only in `serve` and `demo`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import OsddError
+from .rpc.client import DEFAULT_ADDRESS
+from .types import Limits
+
+log = logging.getLogger("osdd")
+SAMPLE = Path(__file__).resolve().parent / "samples" / "clock_motion.png"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(args, "log_level", "info").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except OsddError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="osdd", description="Local motion deblurring.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the deblurring server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=50051)
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a non-loopback --host (needs --token)")
+    serve.add_argument("--token", default=os.environ.get("OSDD_TOKEN"),
+                       help="access token clients must send (default: $OSDD_TOKEN)")
+    serve.add_argument("--tls-cert", type=Path, help="PEM certificate chain for TLS")
+    serve.add_argument("--tls-key", type=Path, help="PEM private key for TLS")
+    serve.add_argument("--engine", action="append", dest="engines", metavar="NAME",
+                       help="engine to offer (repeatable; default: all available)")
+    limits = Limits()
+    serve.add_argument("--max-pixels", type=int, default=limits.max_pixels)
+    serve.add_argument("--max-queued", type=int, default=limits.max_queued_jobs)
+    serve.add_argument("--max-chunk-bytes", type=int, default=limits.max_chunk_bytes)
+    serve.add_argument("--max-message-bytes", type=int, default=limits.max_message_bytes)
+    serve.add_argument("--grace", type=float, default=30.0,
+                       help="seconds running jobs get to finish on shutdown")
+    serve.add_argument("--log-level", default="info",
+                       choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+
+    deblur = sub.add_parser("deblur", help="deblur an image file through a server")
+    deblur.add_argument("input", type=Path)
+    deblur.add_argument("-o", "--output", type=Path, required=True)
+    deblur.add_argument("--region", help="only this rectangle: x,y,width,height in pixels")
+    deblur.add_argument("--margin", type=int, default=64,
+                        help="context pixels sent around --region (blur crosses its edge)")
+    deblur.add_argument("--engine", default="auto")
+    deblur.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="engine parameter, e.g. --param strength=0.8 (see `osdd info`)")
+    deblur.add_argument("--seed", type=int)
+    deblur.add_argument("--timeout", type=float, help="give up after this many seconds")
+    deblur.add_argument("--compare", type=Path,
+                        help="also write a before|after picture to this file")
+    _client_options(deblur)
+    deblur.set_defaults(run=_deblur)
+
+    info = sub.add_parser("info", help="show a server's engines, parameters and limits")
+    _client_options(info)
+    info.set_defaults(run=_info)
+
+    demo = sub.add_parser("demo", help="start a local server and deblur the bundled sample")
+    demo.add_argument("--out", type=Path, default=Path("out"), help="folder for the results")
+    demo.add_argument("--input", type=Path, default=SAMPLE, help="photo to deblur")
+    demo.add_argument("--log-level", default="warning",
+                      choices=["debug", "info", "warning", "error"])
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", default=os.environ.get("OSDD_SERVER", DEFAULT_ADDRESS),
+                        help=f"host:port (default: $OSDD_SERVER or {DEFAULT_ADDRESS})")
+    parser.add_argument("--token", default=os.environ.get("OSDD_TOKEN"))
+    parser.add_argument("--tls-ca", type=Path, help="PEM root certificate to use TLS")
+    parser.add_argument("--log-level", default="warning",
+                        choices=["debug", "info", "warning", "error"])
+
+
+def _client(args: argparse.Namespace):
+    from .rpc.client import DeblurClient
+
+    return DeblurClient(args.server, token=args.token, root_certificates=args.tls_ca)
+
+
+def _parse_params(items: list[str]) -> dict[str, float]:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            params[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise OsddError(f"--param must look like name=number, got {item!r}")
+    return params
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .engine.registry import build_engines
+    from .engine.service import DeblurService
+    from .server.app import DeblurServer, ServerConfig
+
+    limits = Limits(max_pixels=args.max_pixels, max_chunk_bytes=args.max_chunk_bytes,
+                    max_message_bytes=args.max_message_bytes, max_queued_jobs=args.max_queued)
+    try:
+        engines = build_engines(args.engines)
+    except ValueError as exc:
+        raise OsddError(str(exc)) from None
+    config = ServerConfig(args.host, args.port, args.allow_remote, args.token, args.tls_cert,
+                          args.tls_key, limits, args.grace)
+    server = DeblurServer(config, DeblurService(engines, limits)).start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)
+    stop.wait()
+    server.stop()
+    return 0
+
+
+def _deblur(args: argparse.Namespace) -> int:
+    from .images import read_image, side_by_side, write_image
+    from .progress_bar import ProgressBar
+    from .types import Region
+
+    params = _parse_params(args.param)
+    region = Region.parse(args.region) if args.region else None
+    image = read_image(args.input)
+    with _client(args) as client:
+        result = client.deblur_image(image, region=region, margin=args.margin,
+                                     engine=args.engine, params=params, seed=args.seed,
+                                     timeout=args.timeout, on_event=ProgressBar())
+    write_image(args.output, result)
+    if args.compare:
+        write_image(args.compare, side_by_side(image, result))
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        info = client.info()
+        status = client.health()
+    print(f"server {args.server}: osdd-deblur {info.version}, {status}, device {info.device}")
+    print(f"default engine (auto): {info.default_engine}")
+    for engine in info.engines:
+        print(f"\nengine {engine.name} on {engine.device}: {engine.description}")
+        for p in engine.params:
+            print(f"  {p.name:<12} {p.type:<5} default {p.default:g}, "
+                  f"range [{p.minimum:g}, {p.maximum:g}]  {p.description}")
+    lim = info.limits
+    print(f"\nlimits: {lim.max_pixels} pixels per job, chunks up to {lim.max_chunk_bytes} bytes, "
+          f"messages up to {lim.max_message_bytes} bytes, {lim.max_queued_jobs} queued jobs, "
+          f"{lim.max_concurrent_jobs} running at a time")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The README's first command: a real server on a free local port, a real client."""
+    from .engine.registry import build_engines
+    from .engine.service import DeblurService
+    from .images import read_image, side_by_side, write_image
+    from .progress_bar import ProgressBar
+    from .rpc.client import DeblurClient
+    from .server.app import DeblurServer, ServerConfig
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    server = DeblurServer(ServerConfig(port=0), DeblurService(build_engines())).start()
+    try:
+        with DeblurClient(server.address) as client:
+            client.wait_until_serving(120)
+            print(f"server on {server.address}; deblurring {args.input.name}", file=sys.stderr)
+            image = read_image(args.input)
+            result = client.deblur_image(image, on_event=ProgressBar())
+    finally:
+        server.stop(0)
+    stem = args.input.stem
+    write_image(args.out / f"{stem}_deblurred.png", result)
+    write_image(args.out / f"{stem}_before_after.png", side_by_side(image, result))
+    print(f"wrote {args.out / f'{stem}_deblurred.png'} and "
+          f"{args.out / f'{stem}_before_after.png'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""A one-line text progress display for job events, for terminal front ends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .types import Done, JobEvent, Progress, Queued
+
+
+class ProgressBar:
+    """Renders job events as one updating line (or plain lines when not a terminal)."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.live = self.stream.isatty()
+        self.started = time.monotonic()
+        self._last = ""
+
+    def __call__(self, event: JobEvent) -> None:
+        if isinstance(event, Queued) and event.queue_position:
+            self._show(f"waiting in queue, position {event.queue_position}")
+        elif isinstance(event, Progress):
+            if event.message:
+                self._line(f"note: {event.message}")
+            if event.tiles_total:
+                filled = self.width * event.tiles_done // event.tiles_total
+                bar = "#" * filled + "-" * (self.width - filled)
+                self._show(f"{event.stage} [{bar}] {event.tiles_done}/{event.tiles_total} "
+                           f"tiles  {time.monotonic() - self.started:5.1f} s",
+                           milestone=event.tiles_done in (0, event.tiles_total))
+            else:
+                self._show(f"{event.stage}...")
+        elif isinstance(event, Done):
+            self._show(f"done: {event.engine} on {event.device}, {event.engine_seconds:.1f} s "
+                       f"in engine, {event.total_seconds:.1f} s total")
+            if self.live:
+                self.stream.write("\n")
+
+    def _show(self, text: str, milestone: bool = True) -> None:
+        """Live: redraw the line. Otherwise (a log file): only milestones, one per line."""
+        if text == self._last:
+            return
+        self._last = text
+        if self.live:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+        elif milestone:
+            self.stream.write(text + "\n")
+
+    def _line(self, text: str) -> None:
+        self.stream.write(("\r\033[K" if self.live else "") + text + "\n")

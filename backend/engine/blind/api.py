@@ -1,0 +1,116 @@
+"""Public entry points: ``estimate_blur`` (once per image/region) and ``deconvolve`` (per tile)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from scipy import ndimage
+
+from .crop import crop_size_for, textured_windows
+from .deconvolve import deconvolve_image
+from .estimate import estimate_kernel
+from .guard import assess
+from .types import (
+    DEFAULT_KERNEL_SIZE,
+    DEFAULT_STRENGTH,
+    KERNEL_SIZE_RANGE,
+    BlurEstimate,
+    identity_estimate,
+)
+
+#: Gaussian pre-smoothing (px) of the estimation crop; the main defence against sensor noise.
+_PRESMOOTH = 0.8
+#: Agreement a smaller-support retry must reach: a second chance needs a clear consensus.
+_RETRY_AGREEMENT = 0.92
+#: Alternations per pyramid level in the retry (8 was too few to confirm the clock sample).
+_RETRY_ITERS = 12
+
+
+def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE) -> BlurEstimate:
+    """Estimate one blur kernel for ``luma`` (float32 HxW in [0, 1], any size).
+
+    ``max_kernel_size`` (px, clamped to KERNEL_SIZE_RANGE, made odd) bounds the blur searched
+    for; it is also reduced to fit tiny images. Works on the most textured window (a few
+    kernels wide), so the cost does not grow with the image. Deterministic.
+    """
+    luma = np.asarray(luma, dtype=np.float32)
+    if luma.ndim == 3:
+        luma = luma.mean(axis=2)
+    if luma.ndim != 2 or min(luma.shape) < 16 or not np.isfinite(luma).all():
+        return identity_estimate("image too small or invalid")
+    lo, hi = KERNEL_SIZE_RANGE
+    ks = int(np.clip(max_kernel_size, lo, hi))
+    ks = min(ks, min(luma.shape) // 5)  # the estimate needs several kernels of context
+    ks = ks + 1 - ks % 2
+    if ks < 5:
+        return identity_estimate("image too small for a kernel")
+    est = _estimate_at(luma, ks)
+    if not est.confident and est.kernel.size > 1 and ks >= 25:
+        # Unstable at this size: long supports invite spurious streaks (periodic texture,
+        # flat surroundings). A smaller support is accepted only if it is trusted and the
+        # kernel stays clear of its border (else the blur is longer and would be truncated).
+        small = _estimate_at(luma, int(ks * 0.7) | 1, iters=_RETRY_ITERS)
+        if small.confident and small.score >= _RETRY_AGREEMENT and not touches_border(small.kernel):
+            return small
+    return est
+
+
+def _estimate_at(luma: np.ndarray, ks: int, iters: int = 12) -> BlurEstimate:
+    # Two windows on different content: camera shake is shared, so two independent estimates
+    # must agree; a disagreement is the guard's main doubt signal.
+    crops = []
+    for rows, cols in textured_windows(luma, crop_size_for(ks), count=2):
+        crop = ndimage.gaussian_filter(np.clip(luma[rows, cols], 0, 1), _PRESMOOTH)
+        flat = assess_texture(crop)
+        if flat is not None:
+            if not crops:
+                return identity_estimate(flat)
+            break
+        crops.append(crop.astype(np.float32))
+    # Threads overlap the two solves (FFTs and large numpy ops release the GIL); each solve is
+    # self-contained, so the result does not depend on scheduling.
+    with ThreadPoolExecutor(max_workers=len(crops)) as pool:
+        kernels = list(pool.map(lambda c: estimate_kernel(c, ks, _PRESMOOTH, iters), crops))
+    return assess(kernels[0], kernels[1] if len(kernels) > 1 else None)
+
+
+def touches_border(kernel: np.ndarray, band: int = 2) -> bool:
+    """True when more than 2 % of the kernel mass lies within ``band`` px of its edge."""
+    inner = kernel[band:-band, band:-band].sum() if kernel.shape[0] > 2 * band else 0.0
+    return float(kernel.sum() - inner) > 0.02 * float(kernel.sum())
+
+
+def assess_texture(crop: np.ndarray) -> str | None:
+    """Reason string when the crop has too little structure to estimate anything."""
+    gy, gx = np.gradient(crop)
+    mag = np.sqrt(gx * gx + gy * gy)
+    # Strong edges: after the pre-smoothing, noise gradients stay well below 0.02 per px.
+    if float(np.mean(mag > 0.02)) < 0.002:
+        return "too flat: no usable edges"
+    return None
+
+
+def deconvolve(image: np.ndarray, estimate: BlurEstimate,
+               strength: float = DEFAULT_STRENGTH) -> np.ndarray:
+    """Deblur ``image`` (float32 HxWxC or HxW, C = 1 or 3, in [0, 1]) with ``estimate``.
+
+    Any rectangle works on its own (padded and edge-tapered internally). ``strength`` in
+    [0, 1]: 0 returns the input, larger trusts the kernel more (weaker prior, sharper, more
+    noise/ringing risk), 1 strongest. It is multiplied by ``estimate.strength_scale`` and,
+    when the estimate is not confident, capped at ``estimate.fallback_strength``.
+    Returns float32, same shape, clipped to [0, 1].
+    """
+    img = np.asarray(image, dtype=np.float32)
+    squeeze = img.ndim == 2
+    if squeeze:
+        img = img[..., None]
+    s = float(np.clip(strength, 0.0, 1.0)) * float(np.clip(estimate.strength_scale, 0.0, 1.0))
+    if not estimate.confident:
+        s = min(s, estimate.fallback_strength)
+    k = estimate.kernel
+    if s <= 0 or k.size == 1 or min(img.shape[:2]) < 2:
+        out = np.clip(img, 0.0, 1.0)
+    else:
+        out = deconvolve_image(img, k.astype(np.float32), s)
+    return out[..., 0] if squeeze else out

@@ -1,0 +1,97 @@
+"""Fourier-domain building blocks shared by kernel estimation and deconvolution.
+
+All images are float32 2-D arrays; spectra are those of ``scipy.fft.rfft2`` (last axis
+halved), computed with all cores (``workers=-1``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft as sfft
+from scipy import ndimage
+
+
+def rfft2(a: np.ndarray) -> np.ndarray:
+    return sfft.rfft2(a, workers=-1)
+
+
+def irfft2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return sfft.irfft2(a, s=shape, workers=-1).astype(np.float32, copy=False)
+
+
+def psf2otf(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """rfft2 spectrum of ``kernel`` zero-padded to ``shape`` with its centre moved to (0, 0),
+    so that multiplying spectra is a circular convolution that does not shift the image."""
+    kh, kw = kernel.shape
+    pad = np.zeros(shape, np.float32)
+    pad[:kh, :kw] = kernel
+    pad = np.roll(pad, (-(kh // 2), -(kw // 2)), axis=(0, 1))
+    return rfft2(pad)
+
+
+def grad_otfs(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Spectra of the forward differences x[n+1] - x[n] along x (columns) and y (rows)."""
+    h, w = shape
+    fx = np.exp(2j * np.pi * np.arange(w // 2 + 1) / w) - 1.0
+    fy = np.exp(2j * np.pi * np.arange(h) / h) - 1.0
+    return (np.broadcast_to(fx[None, :], (h, w // 2 + 1)).astype(np.complex64),
+            np.broadcast_to(fy[:, None], (h, w // 2 + 1)).astype(np.complex64))
+
+
+def dx(a: np.ndarray) -> np.ndarray:
+    """Circular forward difference along columns."""
+    return np.roll(a, -1, axis=1) - a
+
+
+def dy(a: np.ndarray) -> np.ndarray:
+    """Circular forward difference along rows."""
+    return np.roll(a, -1, axis=0) - a
+
+
+def div_t(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Adjoint of (dx, dy): Dx^T gx + Dy^T gy (circular)."""
+    return (np.roll(gx, 1, axis=1) - gx) + (np.roll(gy, 1, axis=0) - gy)
+
+
+def fast_shape(h: int, w: int) -> tuple[int, int]:
+    """Next FFT-friendly size; the last axis is kept even for rfft."""
+    fh = sfft.next_fast_len(h, real=True)
+    fw = sfft.next_fast_len(w, real=True)
+    if fw % 2:
+        fw = sfft.next_fast_len(fw + 1, real=True)
+    return fh, fw
+
+
+def pad_periodic(img: np.ndarray, margin: int, shape: tuple[int, int] | None = None
+                 ) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Pad a 2-D image so that its circular extension is smooth (no wrap-around edge).
+
+    The border is filled by symmetric reflection and then cross-faded, over the padding, into
+    a heavily blurred circular version of itself, which makes the two opposite borders meet
+    continuously. Returns the padded image (``shape`` if given, at least image + 2*margin)
+    and the slices that recover the original region.
+    """
+    h, w = img.shape
+    if shape is None:
+        shape = fast_shape(h + 2 * margin, w + 2 * margin)
+    ph, pw = shape
+    top, left = (ph - h) // 2, (pw - w) // 2
+    out = np.pad(img, ((top, ph - h - top), (left, pw - w - left)), mode="symmetric")
+    # Weight 1 inside the image, falling smoothly to 0 in the middle of the padding.
+    wy = _ramp(ph, top, h)
+    wx = _ramp(pw, left, w)
+    weight = np.minimum.outer(wy, wx)
+    sigma = max(min(ph - h, pw - w) / 4.0, 1.0)
+    smooth = ndimage.gaussian_filter(out, sigma, mode="wrap")
+    out = (weight * out + (1.0 - weight) * smooth).astype(np.float32)
+    return out, (slice(top, top + h), slice(left, left + w))
+
+
+def _ramp(n: int, start: int, length: int) -> np.ndarray:
+    """1 on [start, start+length), raised-cosine fall to 0 halfway across the padding."""
+    idx = np.arange(n, dtype=np.float32)
+    d_in = np.maximum(start - idx, idx - (start + length - 1))  # distance outside the image
+    d_in = np.maximum(d_in, 0)
+    half = max((n - length) / 2.0, 1.0)
+    t = np.clip(d_in / half, 0.0, 1.0)
+    return (0.5 + 0.5 * np.cos(np.pi * t)).astype(np.float32)

@@ -9,7 +9,7 @@ Writes are atomic: a failed write never leaves a half-written file behind.
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -80,8 +80,8 @@ def write_image(path: str | Path, image: np.ndarray, quality: int = 95) -> None:
         raise InvalidRequest(f"output file {path} needs a suffix such as .png or .tif")
     if not path.parent.is_dir():
         raise InvalidRequest(f"output folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
-    os.close(fd)
+    # A fresh name beside the target (not mkstemp, whose 0600 mode would stick to the result).
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
     try:
         _write(Path(tmp), suffix, image, quality)
         os.replace(tmp, path)

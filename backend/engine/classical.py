@@ -1,0 +1,55 @@
+"""The classical engine: blind motion deblurring with no weights, on the CPU.
+
+One camera-shake kernel is estimated per job from the luminance of a well-textured crop,
+then every tile is deconvolved with it (see backend.engine.blind for the method)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..types import ParamSpec
+from .base import Engine, PreparedJob
+from .blind import (
+    DEFAULT_KERNEL_SIZE,
+    DEFAULT_STRENGTH,
+    KERNEL_SIZE_RANGE,
+    deconvolve,
+    estimate_blur,
+)
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+class ClassicalEngine(Engine):
+    name = "classical"
+    description = ("Blind deconvolution: estimates one camera-shake kernel for the region, "
+                   "then deconvolves it with a sparse-gradient prior. No weights, no GPU.")
+    default_tile_size = 1536
+    default_overlap = 192
+
+    def engine_params(self) -> tuple[ParamSpec, ...]:
+        lo, hi = KERNEL_SIZE_RANGE
+        return (
+            ParamSpec("kernel_size", "int", DEFAULT_KERNEL_SIZE, lo, hi,
+                      "Largest blur to look for, in pixels (the length of the camera shake). "
+                      "Larger is slower and more easily fooled by texture."),
+            ParamSpec("strength", "float", DEFAULT_STRENGTH, 0.0, 1.0,
+                      "How hard to sharpen: 0 returns the input, 1 removes the most blur "
+                      "but amplifies noise and ringing."),
+        )
+
+    def prepare(self, image: np.ndarray, params: Mapping[str, float],
+                seed: int | None) -> PreparedJob:
+        luma = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3] @ _LUMA
+        estimate = estimate_blur(np.ascontiguousarray(luma), int(params["kernel_size"]))
+        strength = float(params["strength"])
+
+        def process(batch: np.ndarray) -> np.ndarray:
+            return np.stack([deconvolve(tile, estimate, strength) for tile in batch])
+
+        note = "" if estimate.confident else (
+            f"blur estimate doubtful ({estimate.reason or 'no reason given'}); "
+            "the result is deliberately conservative")
+        return PreparedJob(process, note)

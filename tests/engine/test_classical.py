@@ -1,0 +1,84 @@
+"""The classical engine through DeblurService, as the server runs it."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from backend.engine.classical import ClassicalEngine
+from backend.engine.service import DeblurService
+from backend.types import JobSpec, Progress, TileResult
+
+from ..conftest import SHARED_DATA  # noqa: TID252
+
+
+def psnr(a, b):
+    return 10 * np.log10(1.0 / np.mean((a.astype(np.float64) - b) ** 2))
+
+
+def run(image, **params):
+    service = DeblurService([ClassicalEngine()])
+    out = np.zeros_like(image)
+    notes = []
+    for event in service.run(JobSpec(image, "classical", params)):
+        if isinstance(event, TileResult):
+            out[event.region.slices] = event.pixels
+        elif isinstance(event, Progress) and event.message:
+            notes.append(event.message)
+    return out, notes
+
+
+def blurred_case(size=192, kernel_index=1, seed=5):
+    from PIL import Image
+
+    path = SHARED_DATA / "bench" / "butterfly.png"
+    if not path.exists():
+        pytest.skip(f"benchmark data not found at {path}")
+    sharp = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255
+    y, x = (np.array(sharp.shape[:2]) - size) // 2
+    sharp = sharp[y:y + size, x:x + size]
+    kernels = np.load(SHARED_DATA / "bench" / "kernels.npz")
+    kernel = kernels[sorted(kernels.files)[kernel_index]]
+    blurred = np.stack([ndimage.convolve(sharp[:, :, c], kernel, mode="reflect")
+                        for c in range(3)], axis=2)
+    noisy = blurred + np.random.default_rng(seed).normal(0, 0.01, blurred.shape)
+    return sharp, np.clip(noisy, 0, 1).astype(np.float32)
+
+
+def test_blind_deblurring_gains_two_db_on_a_known_blur():
+    sharp, blurred = blurred_case()
+    restored, _ = run(blurred)
+    assert psnr(restored, sharp) >= psnr(blurred, sharp) + 2.0
+
+
+def test_tiled_run_stays_close_to_the_single_tile_result():
+    _, blurred = blurred_case(size=256)
+    whole, _ = run(blurred, tile_size=256, overlap=0)
+    tiled, _ = run(blurred, tile_size=160, overlap=64)
+    assert psnr(tiled, whole) > 35
+
+
+def test_strength_zero_returns_the_input():
+    _, blurred = blurred_case(size=96)
+    restored, _ = run(blurred, strength=0.0)
+    np.testing.assert_allclose(restored, blurred, atol=1e-6)
+
+
+def test_flat_image_is_left_alone_with_a_note():
+    flat = np.full((120, 150, 3), 0.4, np.float32)
+    flat += np.random.default_rng(0).normal(0, 0.01, flat.shape).astype(np.float32)
+    restored, notes = run(flat)
+    assert np.abs(restored - flat).mean() < 0.01
+    assert notes and "conservative" in notes[0]
+
+
+def test_grayscale_and_uint8_work():
+    _, blurred = blurred_case(size=96)
+    gray = (blurred.mean(axis=2, keepdims=True) * 255).astype(np.uint8)
+    restored, _ = run(gray)
+    assert restored.dtype == np.uint8 and restored.shape == gray.shape
+
+
+def test_info_offers_kernel_size_and_strength():
+    info = ClassicalEngine().info()
+    assert {p.name for p in info.params} == {"kernel_size", "strength", "tile_size", "overlap"}
+    assert info.param("strength").minimum == 0 and info.param("strength").maximum == 1

@@ -10,20 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backend.engine.base import Engine, PreparedJob
+from backend.types import ParamSpec
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-class InvertEngine:
+class InvertEngine(Engine):
     """out = 1 - in, so round trips are checkable to the last bit; optionally slow."""
 
     name = "invert"
     description = "test engine: 1 - x"
-    multiple = 1
     default_tile_size = 32
     default_overlap = 8
-    max_tile_size = 4096
-    device = "cpu"
 
     def __init__(self, tile_delay: float = 0.0, gate: threading.Event | None = None,
                  load_gate: threading.Event | None = None) -> None:
@@ -32,26 +32,17 @@ class InvertEngine:
         self.load_gate = load_gate
         self.tiles_run = 0
 
-    def engine_params(self):
-        from backend.types import ParamSpec
-
+    def engine_params(self) -> tuple[ParamSpec, ...]:
         return (ParamSpec("gamma", "float", 1.0, 0.0, 1.0, "test parameter"),)
 
     def load(self) -> None:
         if self.load_gate is not None:
             self.load_gate.wait(10)
 
-    def batch_size(self, h: int, w: int) -> int:
+    def batch_size(self, tile_height: int, tile_width: int) -> int:
         return 2
 
-    def info(self):
-        from backend.engine.base import Engine
-
-        return Engine.info(self)
-
-    def prepare(self, image: np.ndarray, params: Mapping[str, float], seed):
-        from backend.engine.base import PreparedJob
-
+    def prepare(self, image: np.ndarray, params: Mapping[str, float], seed) -> PreparedJob:
         def process(batch: np.ndarray) -> np.ndarray:
             if self.gate is not None:
                 self.gate.wait(10)
@@ -102,12 +93,3 @@ def start_server():
 @pytest.fixture
 def server(start_server) -> Running:
     return start_server()
-
-
-def bench_image(name: str = "butterfly.png") -> np.ndarray:
-    from PIL import Image
-
-    path = SHARED_DATA / "bench" / name
-    if not path.exists():
-        pytest.skip(f"benchmark data not found at {path}")
-    return np.asarray(Image.open(path).convert("RGB"))

@@ -34,8 +34,7 @@ class DeblurServicer(pb_grpc.DeblurServicer):
                context: grpc.ServicerContext) -> Iterator[pb.DeblurEvent]:
         with _status_on_error(context):
             started = time.perf_counter()
-            spec = self._receive(request_iterator)
-            handle = self.jobs.submit(spec, started)
+            handle = self.jobs.submit(self._receive(request_iterator), started)
             context.add_callback(handle.cancel)
             if not context.is_active():
                 handle.cancel()

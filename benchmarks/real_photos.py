@@ -50,7 +50,7 @@ def main() -> None:
         target = args.out / f"{Path(name).stem}_before_after.jpg"
         write_image(target, side_by_side(image, result), quality=90)
         print(f"{name:<26} {image.shape[1]}x{image.shape[0]}  {seconds:5.1f} s  "
-              f"{note or 'kernel trusted'}  -> {target.relative_to(REPO)}")
+              f"{note or 'kernel trusted'}  -> {target}")
 
 
 if __name__ == "__main__":

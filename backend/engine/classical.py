@@ -50,6 +50,6 @@ class ClassicalEngine(Engine):
             return np.stack([deconvolve(tile, estimate, strength) for tile in batch])
 
         note = "" if estimate.confident else (
-            f"blur estimate doubtful ({estimate.reason or 'no reason given'}); "
+            f"blur estimate doubtful: {estimate.reason or 'no reason given'}; "
             "the result is deliberately conservative")
         return PreparedJob(process, note)

@@ -10,7 +10,7 @@ from scipy import ndimage
 from .crop import crop_size_for, textured_windows
 from .deconvolve import deconvolve_image
 from .estimate import estimate_kernel
-from .guard import assess
+from .guard import assess, drop_unshared
 from .types import (
     DEFAULT_KERNEL_SIZE,
     DEFAULT_STRENGTH,
@@ -72,7 +72,9 @@ def _estimate_at(luma: np.ndarray, ks: int, iters: int = 12) -> BlurEstimate:
     # self-contained, so the result does not depend on scheduling.
     with ThreadPoolExecutor(max_workers=len(crops)) as pool:
         kernels = list(pool.map(lambda c: estimate_kernel(c, ks, _PRESMOOTH, iters), crops))
-    return assess(kernels[0], kernels[1] if len(kernels) > 1 else None)
+    if len(kernels) < 2:
+        return assess(kernels[0], None)
+    return assess(*drop_unshared(kernels[0], kernels[1]))
 
 
 def touches_border(kernel: np.ndarray, band: int = 2) -> bool:

@@ -11,7 +11,9 @@ harmed or barely helped at the default strength but helped at strength 0.1; betw
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
+from .estimate import center_subpixel
 from .types import BlurEstimate
 
 
@@ -32,6 +34,31 @@ def thickness(kernel: np.ndarray) -> float:
         return 0.0
     extent = max(int(np.ptp(ys)), int(np.ptp(xs))) + 1
     return float(ys.size / extent)
+
+
+def prune_detached(k: np.ndarray, keep: float = 0.5) -> np.ndarray:
+    """Kernel without the blobs (above 5 % of the peak, 8-connected) that carry less than
+    ``keep`` of the heaviest blob's mass, recentred. 0.5: on the licence-plate photo the
+    spurious streaks carried about a quarter to a third of the main stroke's mass."""
+    labels, n = ndimage.label(k > 0.05 * k.max(), structure=np.ones((3, 3)))
+    if n < 2:
+        return k
+    mass = ndimage.sum(k, labels, index=np.arange(1, n + 1))
+    kept = np.concatenate([[False], mass >= keep * mass.max()])
+    out = np.where(kept[labels], k, 0.0).astype(np.float32)
+    return center_subpixel(out / out.sum())
+
+
+def drop_unshared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two window estimates, without detached blobs if that makes them agree better.
+
+    Scene streaks (lines, reflections, light trails) leak into a kernel as weak blobs detached
+    from the trajectory, and differ between windows; they dilute the agreement and add ghost
+    edges. But a long true trajectory can also be estimated in pieces, and those pieces are
+    seen by both windows: pruning them lowers the agreement, so they are kept. (Pruning
+    inside the estimator, at every iteration, cost 1 dB on the bench: it cut such pieces.)"""
+    pa, pb = prune_detached(a), prune_detached(b)
+    return (pa, pb) if agreement(pa, pb) > agreement(a, b) else (a, b)
 
 
 #: Below this agreement the estimate is doubtful (not confident).

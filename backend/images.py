@@ -8,6 +8,7 @@ Writes are atomic: a failed write never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ from PIL import Image, ImageOps
 
 from .errors import InvalidRequest
 
+log = logging.getLogger(__name__)
 _TIFF = {".tif", ".tiff"}
 
 
@@ -30,12 +32,23 @@ def read_image(path: str | Path) -> np.ndarray:
         array = _read_tiff(path)
         if array is not None:
             return array
+    if _is_deep_colour_png(path):
+        log.warning("%s is a 16-bit colour PNG, which can only be read at 8 bits here; "
+                    "save it as 16-bit TIFF to keep its depth", path)
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
             return _from_pil(im)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidRequest(f"cannot read {path} as an image: {exc}") from None
+
+
+def _is_deep_colour_png(path: Path) -> bool:
+    """16-bit RGB(A)/gray+alpha PNG: Pillow reads these at 8 bits."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return (head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+            and head[24] == 16 and head[25] in (2, 4, 6))
 
 
 def _read_tiff(path: Path) -> np.ndarray | None:
@@ -103,6 +116,9 @@ def _write(tmp: Path, suffix: str, image: np.ndarray, quality: int) -> None:
                              photometric=photometric, extrasamples=extra)
             return
     im = to_pil(image, suffix)
+    if image.dtype != np.uint8 and im.mode in ("L", "LA", "RGB", "RGBA"):
+        log.warning("writing %s with 8 bits per sample (the image has %s samples); "
+                    "write .tif to keep the full depth", suffix, image.dtype)
     options = {"quality": quality} if suffix in (".jpg", ".jpeg", ".webp") else {}
     try:
         im.save(tmp, format=Image.registered_extensions().get(suffix), **options)

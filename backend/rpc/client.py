@@ -79,6 +79,7 @@ class DeblurClient:
         self._stub = pb_grpc.DeblurStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self.chunk_bytes = chunk_bytes
+        self._server_chunk_bytes: int | None = None
 
     def __enter__(self) -> DeblurClient:
         return self
@@ -128,9 +129,15 @@ class DeblurClient:
         last one alpha for 2 and 4). Iterate the result for events."""
         image = _as_hwc(image)
         spec = JobSpec(image, engine, dict(params or {}), seed)
-        call = self._stub.Deblur(convert.job_messages(spec, self.chunk_bytes),
+        call = self._stub.Deblur(convert.job_messages(spec, self._chunk_size(timeout)),
                                  timeout=timeout, metadata=self._metadata)
         return DeblurCall(call, spec.pixel_type, image.shape[2])
+
+    def _chunk_size(self, timeout: float | None) -> int:
+        """chunk_bytes, lowered to the server's own limit (asked once per client)."""
+        if self._server_chunk_bytes is None:
+            self._server_chunk_bytes = self.info(timeout=timeout or 10.0).limits.max_chunk_bytes
+        return max(1, min(self.chunk_bytes, self._server_chunk_bytes))
 
     def deblur_image(self, image: np.ndarray, *, region: Region | None = None,
                      margin: int = 64, engine: str = "auto",

@@ -59,8 +59,7 @@ def test_tiles_cover_the_image_exactly_once_and_events_are_ordered(server):
 def test_large_tiles_are_split_into_small_messages(start_server):
     from backend.types import Limits
 
-    running = start_server(limits=Limits(max_chunk_bytes=4096))
-    running.client.chunk_bytes = 4096
+    running = start_server(limits=Limits(max_chunk_bytes=4096))  # the client adapts to it
     image = random_image((100, 120, 4), np.float32)
     tiles = [e for e in running.client.deblur(image, params={"tile_size": 128, "overlap": 0})
              if isinstance(e, TileResult)]

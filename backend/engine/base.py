@@ -31,6 +31,7 @@ class Engine(abc.ABC):
     default_tile_size: int = 512
     default_overlap: int = 64
     max_tile_size: int = 4096
+    balanced_tiles: bool = False  # tile_size is a maximum; see tiling.plan_tiles
     device: str = "cpu"
 
     @abc.abstractmethod

@@ -28,6 +28,7 @@ class ClassicalEngine(Engine):
                    "then deconvolves it with a sparse-gradient prior. No weights, no GPU.")
     default_tile_size = 1536
     default_overlap = 192
+    balanced_tiles = True  # FFT cost follows the tile area: use the smallest tiles that fit
 
     def engine_params(self) -> tuple[ParamSpec, ...]:
         lo, hi = KERNEL_SIZE_RANGE

@@ -15,7 +15,7 @@ from ..types import Done, JobEvent, JobSpec, Limits, Progress, ServerInfo, TileR
 from .base import Engine
 from .params import resolve_params
 from .pixels import from_float, split_alpha, to_float
-from .tiling import plan_tiles, run_tiled
+from .tiling import TilePlan, plan_tiles, run_tiled
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,7 @@ class DeblurService:
             raise EngineUnavailable(f"engine {name!r} failed to load: {self._failed[name]}")
         engine = self.engines[name]
         params = resolve_params(engine.info(), spec.params)
-        plan_tiles(height, width, int(params["tile_size"]), int(params["overlap"]),
-                   engine.multiple)
+        _plan_for(engine, params, height, width)
         return engine, params
 
     def run(self, spec: JobSpec, should_stop: Callable[[], bool] = lambda: False,
@@ -104,8 +103,7 @@ class DeblurService:
         t0 = time.perf_counter()
         prepared = engine.prepare(working, params, spec.seed)
         busy[0] += time.perf_counter() - t0
-        plan = plan_tiles(height, width, int(params["tile_size"]), int(params["overlap"]),
-                          engine.multiple)
+        plan = _plan_for(engine, params, height, width)
         yield Progress(0, len(plan.tiles), "deblurring", prepared.note)
         batch = engine.batch_size(plan.rows.size, plan.cols.size)
         for event in run_tiled(working, timed(prepared.process), plan, multiple=engine.multiple,
@@ -119,6 +117,11 @@ class DeblurService:
         total = time.perf_counter() - started
         log.info("job done: %s, %.2f s in engine, %.2f s total", engine.name, busy[0], total)
         yield Done(engine.name, engine.device, busy[0], total)
+
+
+def _plan_for(engine: Engine, params: dict[str, float], height: int, width: int) -> TilePlan:
+    return plan_tiles(height, width, int(params["tile_size"]), int(params["overlap"]),
+                      engine.multiple, engine.balanced_tiles)
 
 
 def _shape(image: np.ndarray) -> tuple[int, int, int]:

@@ -72,6 +72,17 @@ def _rise(pos: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * t)
 
 
+def _balanced_size(length: int, tile: int, overlap: int, multiple: int) -> int:
+    """The smallest tile (a multiple of `multiple`, at most `tile`) that covers `length`
+    with as few tiles as `tile` needs: same tile count, less redundant overlap."""
+    if length <= tile:
+        return tile
+    count = math.ceil((length - overlap) / (tile - overlap))
+    size = math.ceil((length + (count - 1) * overlap) / count)
+    size = max(size, 2 * overlap)  # keeps each transition zone clear of the next
+    return min(math.ceil(size / multiple) * multiple, tile)
+
+
 def _plan_axis(length: int, tile: int, overlap: int) -> AxisPlan:
     if length <= tile:
         return AxisPlan(length, length, (0,), 0)
@@ -116,11 +127,13 @@ class TilePlan:
 
 
 def plan_tiles(height: int, width: int, tile_size: int, overlap: int,
-               multiple: int = 1) -> TilePlan:
+               multiple: int = 1, balanced: bool = False) -> TilePlan:
     """Plan tiles of `tile_size` (a multiple of `multiple`) overlapping by at least `overlap`.
 
     Edge tiles are moved inside the image rather than shrunk; an image side shorter than a
     tile gets one tile of that side's length (run_tiled pads it up to the multiple).
+    balanced: treat tile_size as a maximum and use, per axis, the smallest tile that needs
+    no more tiles (for engines whose cost grows with the tile area but not its shape).
     """
     if height <= 0 or width <= 0:
         raise InvalidRequest(f"image size must be positive, got {width}x{height}")
@@ -130,8 +143,11 @@ def plan_tiles(height: int, width: int, tile_size: int, overlap: int,
     if not 0 <= overlap <= tile_size // 2:
         raise InvalidRequest(f"overlap must be between 0 and half the tile size "
                              f"({tile_size // 2}), got {overlap}")
-    return TilePlan(_plan_axis(height, tile_size, overlap),
-                    _plan_axis(width, tile_size, overlap))
+    rows, cols = tile_size, tile_size
+    if balanced:
+        rows = _balanced_size(height, tile_size, overlap, multiple)
+        cols = _balanced_size(width, tile_size, overlap, multiple)
+    return TilePlan(_plan_axis(height, rows, overlap), _plan_axis(width, cols, overlap))
 
 
 def _pad_to_multiple(batch: np.ndarray, multiple: int) -> np.ndarray:

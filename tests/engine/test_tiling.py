@@ -25,12 +25,14 @@ def assemble(image, plan, **kwargs):
     return out, coverage
 
 
+@pytest.mark.parametrize("balanced", [False, True])
 @pytest.mark.parametrize("shape", [(100, 130), (257, 190), (64, 300), (31, 45)])
 @pytest.mark.parametrize("tile,overlap", [(64, 16), (48, 24), (96, 32), (128, 40)])
-def test_tiled_equals_untiled_away_from_border(shape, tile, overlap):
+def test_tiled_equals_untiled_away_from_border(shape, tile, overlap, balanced):
     image = np.random.default_rng(1).random((*shape, 3)).astype(np.float32)
     whole = convolve(image[None])[0]
-    out, coverage = assemble(image, plan_tiles(*shape, tile, overlap), batch_size=3)
+    plan = plan_tiles(*shape, tile, overlap, balanced=balanced)
+    out, coverage = assemble(image, plan, batch_size=3)
     assert (coverage == 1).all(), "regions must cover the image exactly once"
     border = 4
     inner = (slice(border, -border), slice(border, -border))
@@ -43,6 +45,20 @@ def test_edge_tiles_move_inside_and_keep_the_tile_size():
     assert all(t.right <= 700 and t.bottom <= 1000 and t.x >= 0 for t in plan.tiles)
 
 
+def test_balanced_tiles_are_smaller_but_no_more_numerous():
+    fixed = plan_tiles(1200, 1700, 1536, 192)
+    balanced = plan_tiles(1200, 1700, 1536, 192, balanced=True)
+    assert len(balanced.tiles) == len(fixed.tiles) == 2
+    assert balanced.tiles[0].width < 1000 and balanced.tiles[0].height == 1200
+    area = sum(t.area for t in balanced.tiles)
+    assert area < 0.65 * sum(t.area for t in fixed.tiles)
+    for length in range(200, 3000, 37):  # never more tiles, always within the maximum
+        a = plan_tiles(length, 64, 512, 64, multiple=64)
+        b = plan_tiles(length, 64, 512, 64, multiple=64, balanced=True)
+        assert len(b.tiles) <= len(a.tiles)
+        assert b.rows.size <= 512 and (b.rows.size % 64 == 0 or b.rows.size == length)
+
+
 def test_small_image_is_padded_to_the_multiple_for_the_engine():
     seen = []
 
@@ -51,7 +67,6 @@ def test_small_image_is_padded_to_the_multiple_for_the_engine():
         return batch * 2
 
     image = np.ones((30, 50, 1), np.float32)
-    out, coverage = assemble(image, plan_tiles(30, 50, 64, 16, multiple=64))
     events = list(run_tiled(image, engine, plan_tiles(30, 50, 64, 16, multiple=64), multiple=64))
     assert seen == [(1, 64, 64, 1)]
     assert events[-1].pixels.shape == (30, 50, 1) and (events[-1].pixels == 2).all()

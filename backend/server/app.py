@@ -108,7 +108,10 @@ class DeblurServer:
             interceptors=[_TokenInterceptor(config.token)] if config.token else [],
             maximum_concurrent_rpcs=threads,
             options=[("grpc.max_receive_message_length", limits.max_message_bytes),
-                     ("grpc.max_send_message_length", limits.max_message_bytes)])
+                     ("grpc.max_send_message_length", limits.max_message_bytes),
+                     # Without this a second server on the same port starts silently and
+                     # the kernel splits clients between the two.
+                     ("grpc.so_reuseport", 0)])
         deblur_pb2_grpc.add_DeblurServicer_to_server(DeblurServicer(self.jobs), self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         names = (deblur_pb2.DESCRIPTOR.services_by_name["Deblur"].full_name,
@@ -117,14 +120,20 @@ class DeblurServer:
         reflection.enable_server_reflection(names, self._server)
         host = f"[{config.host}]" if ":" in config.host else config.host
         address = f"{host}:{config.port}"
-        if config.tls_cert is not None and config.tls_key is not None:
-            creds = grpc.ssl_server_credentials(
-                [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())])
-            self.port = self._server.add_secure_port(address, creds)
-        else:
-            self.port = self._server.add_insecure_port(address)
+        try:
+            if config.tls_cert is not None and config.tls_key is not None:
+                creds = grpc.ssl_server_credentials(
+                    [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())])
+                self.port = self._server.add_secure_port(address, creds)
+            else:
+                self.port = self._server.add_insecure_port(address)
+        except OSError as exc:
+            raise ConfigError(f"cannot read the TLS files: {exc}") from None
+        except RuntimeError:
+            self.port = 0
         if not self.port:
-            raise ConfigError(f"cannot listen on {address} (in use or not a local address?)")
+            raise ConfigError(f"cannot listen on {address}: the port is in use or the "
+                              "address is not one of this machine's")
         self.address = f"{host}:{self.port}"
 
     def start(self) -> DeblurServer:

@@ -155,3 +155,11 @@ def test_shutdown_finishes_running_jobs_and_refuses_new_ones(start_server):
     worker.join(10)
     stopper.join(10)
     assert results and results[0].max() == 255
+
+
+def test_a_second_server_on_a_busy_port_is_refused(server):
+    from backend.engine.service import DeblurService
+    from backend.server.app import DeblurServer, ServerConfig
+
+    with pytest.raises(ConfigError, match="port is in use"):
+        DeblurServer(ServerConfig(port=server.server.port), DeblurService([InvertEngine()]))

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from backend.engine.blind import BlurEstimate, deconvolve  # noqa: E402
 from backend.engine.classical import ClassicalEngine  # noqa: E402
 from backend.engine.service import DeblurService  # noqa: E402
-from backend.types import JobSpec, Progress, TileResult  # noqa: E402
+from backend.types import JobSpec  # noqa: E402
 
 SERVICE = DeblurService([ClassicalEngine()])
 
@@ -36,14 +36,7 @@ def restore(blurred_rgb: np.ndarray, **params: float) -> tuple[np.ndarray, str]:
     """Blind deblur of float32 HxWx3 in [0, 1] exactly as the server runs it (DeblurService,
     tiling included). ``params`` are the engine's (strength, kernel_size, tile_size, overlap).
     Returns the image and the engine's note ("" when it trusted its kernel)."""
-    out = np.zeros_like(blurred_rgb)
-    note = ""
-    for event in SERVICE.run(JobSpec(blurred_rgb, "classical", params)):
-        if isinstance(event, TileResult):
-            out[event.region.slices] = event.pixels
-        elif isinstance(event, Progress) and event.message:
-            note = event.message
-    return out, note
+    return SERVICE.deblur(JobSpec(blurred_rgb, "classical", params))
 
 
 def blur(sharp: np.ndarray, kernel: np.ndarray, seed: int) -> np.ndarray:

@@ -13,26 +13,13 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
 from backend.engine.classical import ClassicalEngine
 from backend.engine.service import DeblurService
 from backend.images import read_image, side_by_side, write_image
-from backend.types import JobSpec, Progress, TileResult
+from backend.types import JobSpec
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTOS = ("licenseplate_motion.jpg", "text_motion.jpg", "clock_motion.png")
-
-
-def deblur(service: DeblurService, image: np.ndarray) -> tuple[np.ndarray, str]:
-    out = np.zeros_like(image)
-    note = ""
-    for event in service.run(JobSpec(image, "classical")):
-        if isinstance(event, TileResult):
-            out[event.region.slices] = event.pixels
-        elif isinstance(event, Progress) and event.message:
-            note = event.message
-    return out, note
 
 
 def main() -> None:
@@ -45,7 +32,7 @@ def main() -> None:
     for name in PHOTOS:
         image = read_image(args.data / "real" / name)
         started = time.perf_counter()
-        result, note = deblur(service, image)
+        result, note = service.deblur(JobSpec(image, "classical"))
         seconds = time.perf_counter() - started
         target = args.out / f"{Path(name).stem}_before_after.jpg"
         write_image(target, side_by_side(image, result), quality=90)

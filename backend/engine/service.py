@@ -119,6 +119,19 @@ class DeblurService:
         yield Done(engine.name, engine.device, busy[0], total)
 
 
+    def deblur(self, spec: JobSpec) -> tuple[np.ndarray, str]:
+        """Run a job to completion in this process (benchmarks, scripts): the whole output
+        image in the input's pixel type, and the engine's note ("" when it had none)."""
+        out = np.empty_like(spec.image)
+        note = ""
+        for event in self.run(spec):
+            if isinstance(event, TileResult):
+                out[event.region.slices] = event.pixels
+            elif isinstance(event, Progress) and event.message:
+                note = event.message
+        return out, note
+
+
 def _plan_for(engine: Engine, params: dict[str, float], height: int, width: int) -> TilePlan:
     return plan_tiles(height, width, int(params["tile_size"]), int(params["overlap"]),
                       engine.multiple, engine.balanced_tiles)

@@ -6,7 +6,7 @@ from scipy import ndimage
 
 from backend.engine.classical import ClassicalEngine
 from backend.engine.service import DeblurService
-from backend.types import JobSpec, Progress, TileResult
+from backend.types import JobSpec
 
 from ..conftest import SHARED_DATA  # noqa: TID252
 
@@ -16,15 +16,9 @@ def psnr(a, b):
 
 
 def run(image, **params):
-    service = DeblurService([ClassicalEngine()])
-    out = np.zeros_like(image)
-    notes = []
-    for event in service.run(JobSpec(image, "classical", params)):
-        if isinstance(event, TileResult):
-            out[event.region.slices] = event.pixels
-        elif isinstance(event, Progress) and event.message:
-            notes.append(event.message)
-    return out, notes
+    restored, note = DeblurService([ClassicalEngine()]).deblur(
+        JobSpec(image, "classical", params))
+    return restored, [note] if note else []
 
 
 def blurred_case(size=192, kernel_index=1, seed=5):

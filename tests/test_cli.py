@@ -95,3 +95,9 @@ def test_demo_deblurs_the_bundled_photo(tmp_path):
     assert before.shape == (300, 808, 3)
     original = read_image(main.__globals__["SAMPLE"])
     assert np.abs(result.astype(int) - original.astype(int)).mean() > 0.5
+
+
+def test_missing_tls_certificate_is_a_clear_error(photo, tmp_path, capsys):
+    path, _ = photo
+    assert main(["info", "--server", "127.0.0.1:1", "--tls-ca", str(tmp_path / "ca.pem")]) == 1
+    assert "cannot read the TLS root certificate" in capsys.readouterr().err

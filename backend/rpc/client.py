@@ -19,7 +19,7 @@ import grpc
 import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from ..errors import InternalError, InvalidRequest, Unavailable
+from ..errors import ConfigError, InternalError, InvalidRequest, Unavailable
 from ..types import Done, JobEvent, JobSpec, PixelType, Region, ServerInfo, TileResult
 from . import convert
 from ._pb import deblur_pb2 as pb
@@ -69,7 +69,10 @@ class DeblurClient:
         options = [("grpc.max_receive_message_length", _RECEIVE_LIMIT)]
         if root_certificates is not None:
             if isinstance(root_certificates, (str, Path)):
-                root_certificates = Path(root_certificates).read_bytes()
+                try:
+                    root_certificates = Path(root_certificates).read_bytes()
+                except OSError as exc:
+                    raise ConfigError(f"cannot read the TLS root certificate: {exc}") from None
             creds = grpc.ssl_channel_credentials(root_certificates=root_certificates)
             self._channel = grpc.secure_channel(address, creds, options=options)
         else:

@@ -110,9 +110,8 @@ class TilePlan:
         return [Region(xs[j], ys[i], xs[j + 1] - xs[j], ys[i + 1] - ys[i])
                 for i in range(len(ys) - 1) for j in range(len(xs) - 1)]
 
-    def contributors(self, output_index: int) -> set[int]:
+    def contributors(self, out: Region) -> set[int]:
         """Indices of the tiles with non-zero weight inside an output region."""
-        out = self.outputs[output_index]
         ncols = len(self.cols.starts)
         found = set()
         for ti in range(len(self.rows.starts)):
@@ -169,7 +168,7 @@ def run_tiled(image: np.ndarray, process: BatchFn, plan: TilePlan, *, multiple: 
     """
     tiles = plan.tiles
     outputs = plan.outputs
-    needed = [plan.contributors(k) for k in range(len(outputs))]
+    needed = [plan.contributors(region) for region in outputs]
     row_w = [plan.rows.weights(i) for i in range(len(plan.rows.starts))]
     col_w = [plan.cols.weights(j) for j in range(len(plan.cols.starts))]
     emitted = [False] * len(outputs)

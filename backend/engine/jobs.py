@@ -77,7 +77,6 @@ class JobQueue:
         self._closed = False
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._work, name="osdd-worker", daemon=True)
-        self.ready = threading.Event()
         self._load_error: OsddError | None = None
 
     def start(self) -> None:
@@ -160,7 +159,6 @@ class JobQueue:
             log.error("%s", exc)
             self._fail_all(exc)
             return
-        self.ready.set()
         self._on_ready()
         while (handle := self._next()) is not None:
             self._run(handle)

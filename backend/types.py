@@ -130,6 +130,13 @@ class Limits:
     max_queued_jobs: int = 8
     max_concurrent_jobs: int = 1
 
+    def check_pixels(self, width: int, height: int) -> None:
+        """Raise InvalidRequest when an image of this size is over max_pixels."""
+        if width * height > self.max_pixels:
+            raise InvalidRequest(f"image has {width * height} pixels; this server accepts at "
+                                 f"most {self.max_pixels} per job (select a smaller region "
+                                 "or raise --max-pixels)")
+
 
 @dataclass(frozen=True)
 class ServerInfo:

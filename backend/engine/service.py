@@ -59,10 +59,7 @@ class DeblurService:
     def check(self, spec: JobSpec) -> tuple[Engine, dict[str, float]]:
         """Validate a job before any work: sizes, engine, parameters."""
         height, width, channels = _shape(spec.image)
-        if height * width > self.limits.max_pixels:
-            raise InvalidRequest(f"image has {height * width} pixels; this server accepts at "
-                                 f"most {self.limits.max_pixels} per job (select a smaller "
-                                 "region or raise --max-pixels)")
+        self.limits.check_pixels(width, height)
         name = spec.engine or "auto"
         if name == "auto":
             name = self.default_engine

@@ -41,13 +41,19 @@ class ImageUpload:
             raise InvalidRequest(f"channels must be 1, 2, 3 or 4, got {header.channels}")
         if header.pixel_type is None:
             raise InvalidRequest("pixel_type must be set to u8, u16 or f32")
-        if header.width * header.height > limits.max_pixels:
-            raise InvalidRequest(f"image has {header.width * header.height} pixels; this "
-                                 f"server accepts at most {limits.max_pixels} per job")
+        limits.check_pixels(header.width, header.height)  # before allocating the buffer
         self.header = header
         self.limits = limits
         self._buffer = bytearray(header.byte_count)
         self._filled = 0
+
+    def probe(self) -> JobSpec:
+        """The job with a zero-cost stand-in image of the header's shape, so engine and
+        parameters can be checked before any pixels arrive."""
+        h = self.header
+        image = np.lib.stride_tricks.as_strided(np.zeros(1, h.pixel_type.dtype),
+                                                (h.height, h.width, h.channels), (0, 0, 0))
+        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed)
 
     @property
     def complete(self) -> bool:

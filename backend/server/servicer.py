@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 
 import grpc
-import numpy as np
 
 from ..engine.jobs import JobQueue
 from ..errors import InternalError, InvalidRequest, OsddError
@@ -48,21 +47,13 @@ class DeblurServicer(pb_grpc.DeblurServicer):
             raise InvalidRequest("the first message of a Deblur call must be a DeblurHeader")
         upload = ImageUpload(convert.header_from_pb(first.header), self.service.limits)
         # Fail fast on engine, parameters and a full queue before receiving megabytes.
-        self.service.check(_probe(upload))
+        self.service.check(upload.probe())
         self.jobs.check_room()
         for message in requests:
             if message.WhichOneof("payload") != "chunk":
                 raise InvalidRequest("only one DeblurHeader per call; then pixel chunks")
             upload.add(message.chunk)
         return upload.finish()
-
-
-def _probe(upload: ImageUpload) -> JobSpec:
-    """A zero-cost stand-in image with the header's shape, for checks before the pixels."""
-    h = upload.header
-    image = np.lib.stride_tricks.as_strided(np.zeros(1, h.pixel_type.dtype),
-                                            (h.height, h.width, h.channels), (0, 0, 0))
-    return JobSpec(image, h.engine, dict(h.params), h.seed)
 
 
 class _status_on_error:

@@ -27,15 +27,6 @@ def agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(c.max() / den) if den > 0 else 0.0
 
 
-def thickness(kernel: np.ndarray) -> float:
-    """Pixels above 5 % of the peak per pixel of extent (larger bounding-box side)."""
-    ys, xs = np.nonzero(kernel > 0.05 * kernel.max())
-    if ys.size == 0:
-        return 0.0
-    extent = max(int(np.ptp(ys)), int(np.ptp(xs))) + 1
-    return float(ys.size / extent)
-
-
 def prune_detached(k: np.ndarray, keep: float = 0.5) -> np.ndarray:
     """Kernel without the blobs (above 5 % of the peak, 8-connected) that carry less than
     ``keep`` of the heaviest blob's mass, recentred. 0.5: on the licence-plate photo the

@@ -23,6 +23,10 @@ class ResourceExhausted(OsddError):
     """A bound was hit: queue full, image too large for the server, out of memory."""
 
 
+class OutOfMemory(ResourceExhausted):
+    """The device ran out of memory for a batch of tiles; smaller work may still fit."""
+
+
 class Unauthenticated(OsddError):
     """Missing or wrong access token."""
 

@@ -13,6 +13,7 @@ from .. import __version__
 from ..errors import EngineUnavailable, InvalidRequest
 from ..types import Done, JobEvent, JobSpec, Limits, Progress, ServerInfo, TileResult
 from .base import Engine
+from .fallback import MemoryFallback
 from .params import resolve_params
 from .pixels import from_float, split_alpha, to_float
 from .tiling import TilePlan, plan_tiles, run_tiled
@@ -103,8 +104,14 @@ class DeblurService:
         plan = _plan_for(engine, params, height, width)
         yield Progress(0, len(plan.tiles), "deblurring", prepared.note)
         batch = engine.batch_size(plan.rows.size, plan.cols.size)
-        for event in run_tiled(working, timed(prepared.process), plan, multiple=engine.multiple,
+        process = MemoryFallback(timed(prepared.process), batch, engine.multiple,
+                                 int(params["overlap"]))
+        for event in run_tiled(working, process, plan, multiple=engine.multiple,
                                batch_size=batch, should_stop=should_stop):
+            if isinstance(event, Progress) and (notes := process.take_notes()):
+                log.warning("job %s: %s", engine.name, "; ".join(notes))
+                event = Progress(event.tiles_done, event.tiles_total, event.stage,
+                                 "; ".join(notes))
             if isinstance(event, TileResult):
                 pixels = from_float(event.pixels, pixel_type)
                 if alpha is not None:

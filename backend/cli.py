@@ -1,7 +1,7 @@
-"""The `osdd` command: serve, deblur, info, demo.
+"""The `osdd` command: serve, deblur, info, demo, models, bench.
 
-Client commands import only the light client side; the engines (numpy/scipy, later torch)
-load only in `serve` and `demo`.
+Client commands import only the light client side; the engines (numpy/scipy, torch and
+diffusers) load only in the commands that run them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import OsddError
+from .model_commands import add_engine_options, add_model_commands, engine_options
 from .rpc.client import DEFAULT_ADDRESS
 from .types import Limits
 
@@ -52,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate chain for TLS")
     serve.add_argument("--tls-key", type=Path, help="PEM private key for TLS")
     serve.add_argument("--engine", action="append", dest="engines", metavar="NAME",
-                       help="engine to offer (repeatable; default: all available)")
+                       help="engine to offer: osdd, classical or auto (repeatable; default "
+                            "auto: osdd and classical with --weights, classical without)")
+    add_engine_options(serve)
     limits = Limits()
     serve.add_argument("--max-pixels", type=int, default=limits.max_pixels)
     serve.add_argument("--max-queued", type=int, default=limits.max_queued_jobs)
@@ -84,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     _client_options(info)
     info.set_defaults(run=_info)
 
+    add_model_commands(sub)
     demo = sub.add_parser("demo", help="start a local server and deblur the bundled sample")
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder for the results")
     demo.add_argument("--input", type=Path, default=SAMPLE, help="photo to deblur")
@@ -128,10 +132,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     limits = Limits(max_pixels=args.max_pixels, max_chunk_bytes=args.max_chunk_bytes,
                     max_message_bytes=args.max_message_bytes, max_queued_jobs=args.max_queued)
-    try:
-        engines = build_engines(args.engines)
-    except ValueError as exc:
-        raise OsddError(str(exc)) from None
+    engines = build_engines(args.engines, engine_options(args))
     config = ServerConfig(args.host, args.port, args.allow_remote, args.token, args.tls_cert,
                           args.tls_key, limits, args.grace)
     server = DeblurServer(config, DeblurService(engines, limits)).start()
@@ -139,7 +140,10 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)
-    stop.wait()
+    while not stop.wait(0.5):
+        if (error := server.jobs.load_error) is not None:
+            server.stop(0)
+            raise error
     server.stop()
     return 0
 

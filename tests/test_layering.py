@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "backend/engine": ("grpc", "grpc_health", "grpc_reflection", "PyQt6", "backend.rpc",
                        "backend.server", "backend.cli"),
-    "backend/rpc": ("torch", "diffusers", "peft", "scipy", "PyQt6", "backend.engine",
-                    "backend.server"),
+    "backend/rpc": ("torch", "diffusers", "peft", "transformers", "scipy", "PyQt6",
+                    "backend.engine", "backend.server"),
     "backend/types.py": ("torch", "grpc", "scipy", "PyQt6", "backend.engine", "backend.rpc"),
     "backend/errors.py": ("torch", "grpc", "numpy", "backend.engine", "backend.rpc"),
     "backend/images.py": ("torch", "grpc", "scipy", "backend.engine", "backend.server"),
@@ -66,7 +66,7 @@ def test_client_side_imports_without_torch_or_scipy():
     """The CLI client and DeblurClient work where torch and scipy cannot be imported."""
     code = (
         "import sys\n"
-        "for banned in ('torch', 'scipy', 'diffusers', 'peft'):\n"
+        "for banned in ('torch', 'scipy', 'diffusers', 'peft', 'transformers'):\n"
         "    sys.modules[banned] = None\n"
         "import backend.cli, backend.rpc.client, backend.images, backend.progress_bar\n"
         "loaded = [m for m in sys.modules if m.startswith(('backend.engine', 'backend.server'))]\n"

@@ -82,6 +82,12 @@ class JobQueue:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def load_error(self) -> OsddError | None:
+        """Why the engines could not be loaded, once that is known; None otherwise."""
+        with self._cond:
+            return self._load_error
+
     def check_room(self) -> None:
         """Raise the error submit() would raise now, if any (to fail before an upload)."""
         with self._cond:

@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--input", type=Path, default=SAMPLE, help="photo to deblur")
     demo.add_argument("--log-level", default="warning",
                       choices=["debug", "info", "warning", "error"])
+    demo.add_argument("--engine", default="auto",
+                      help="osdd, classical or auto (osdd when --weights is given)")
+    add_engine_options(demo)
     demo.set_defaults(run=_demo)
     return parser
 
@@ -195,13 +198,15 @@ def _demo(args: argparse.Namespace) -> int:
     from .server.app import DeblurServer, ServerConfig
 
     args.out.mkdir(parents=True, exist_ok=True)
-    server = DeblurServer(ServerConfig(port=0), DeblurService(build_engines())).start()
+    engines = build_engines([args.engine], engine_options(args))
+    server = DeblurServer(ServerConfig(port=0), DeblurService(engines)).start()
     try:
         with DeblurClient(server.address) as client:
             client.wait_until_serving(120)
             print(f"server on {server.address}; deblurring {args.input.name}", file=sys.stderr)
             image = read_image(args.input)
-            result = client.deblur_image(image, on_event=ProgressBar())
+            result = client.deblur_image(image, engine=engines[0].name,
+                                         on_event=ProgressBar())
     finally:
         server.stop(0)
     stem = args.input.stem

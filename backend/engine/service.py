@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from .. import __version__
-from ..errors import EngineUnavailable, InvalidRequest
+from ..errors import EngineUnavailable, InvalidRequest, OsddError
 from ..types import Done, JobEvent, JobSpec, Limits, Progress, ServerInfo, TileResult
 from .base import Engine
 from .fallback import MemoryFallback
@@ -39,6 +39,9 @@ class DeblurService:
             started = time.perf_counter()
             try:
                 engine.load()
+            except OsddError as exc:  # a known problem (weights, device): its message says it
+                log.error("engine %s failed to load: %s", name, exc)
+                self._failed[name] = str(exc)
             except Exception as exc:  # an engine's own failure must not take the server down
                 log.exception("engine %s failed to load", name)
                 self._failed[name] = str(exc) or type(exc).__name__

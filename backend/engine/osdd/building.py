@@ -6,6 +6,8 @@ exactly the code that real weights use."""
 from __future__ import annotations
 
 import json
+import logging
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -65,10 +67,31 @@ def versions() -> dict[str, str]:
     return found
 
 
+@contextmanager
+def _quiet_libraries():
+    """Building random models makes diffusers/transformers warn about things that are
+    intended here (casts, fresh weights) and draw progress bars; keep that off screen."""
+    loggers = [logging.getLogger(name) for name in ("diffusers", "transformers")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def make_model(folder: Path, arch: str = "tiny", seed: int = 0, timestep: int = 399,
                dtype: torch.dtype = torch.float32,
                adapters: tuple[str, ...] = ADAPTERS) -> layout.Manifest:
     """Write a random-weight model of `arch` into `folder` (created; must be empty)."""
+    with _quiet_libraries():
+        return _make_model(folder, arch, seed, timestep, dtype, adapters)
+
+
+def _make_model(folder: Path, arch: str, seed: int, timestep: int, dtype: torch.dtype,
+                adapters: tuple[str, ...]) -> layout.Manifest:
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
     folder = Path(folder)
@@ -90,8 +113,10 @@ def make_model(folder: Path, arch: str = "tiny", seed: int = 0, timestep: int = 
     save_file({"prompt_embeds": embeds.contiguous()}, folder / layout.PROMPT_EMBEDS)
     save_file({k: v.contiguous() for k, v in skips.state_dict().items()},
               folder / layout.EVAE_SKIPS)
-    unet.to(dtype).save_pretrained(folder / "unet", safe_serialization=True)
-    vae.to(dtype).save_pretrained(folder / "vae", safe_serialization=True)
+    for module, sub in ((unet, "unet"), (vae, "vae")):
+        if dtype != torch.float32:
+            module.to(dtype)
+        module.save_pretrained(folder / sub, safe_serialization=True)
     add_adapters(unet, spec["rank"], adapters)
     for name, param in unet.named_parameters():
         if "lora_B" in name:  # peft starts B at zero; random adapters must do something
@@ -124,5 +149,8 @@ def _write_tiny_text_model(folder: Path, width: int) -> torch.Tensor:
                             num_hidden_layers=2, num_attention_heads=2,
                             max_position_embeddings=77, bos_token_id=len(vocab) - 2,
                             eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     CLIPTextModel(config).save_pretrained(folder / "text_encoder", safe_serialization=True)
     return compute_prompt_embeds(folder, "")

@@ -105,8 +105,10 @@ class DualAdapter:
                 yield name, module, base
 
     def _keep_pristine(self) -> None:
+        # In host memory: on a GPU, device memory is the scarcer of the two.
         if self._pristine is None:
-            self._pristine = {n: b.weight.detach().clone() for n, _, b in self._adapted()}
+            self._pristine = {n: b.weight.detach().to("cpu", copy=True)
+                              for n, _, b in self._adapted()}
 
     def _restore(self) -> None:
         self.unet.unfuse_lora()

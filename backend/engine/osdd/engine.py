@@ -66,6 +66,7 @@ class OsddEngine(Engine):
         side = self.default_tile_size if self.device.startswith("cuda") else MULTIPLE
         image = torch.zeros(1, 3, side, side)
         if self.device.startswith("cuda"):
+            torch.backends.cudnn.benchmark = True  # tiles repeat a few fixed shapes
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
             before = torch.cuda.memory_allocated()

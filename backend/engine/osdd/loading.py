@@ -35,7 +35,8 @@ def load_pipeline(folder: Path, device: str | torch.device = "cpu",
     except ConfigError:
         raise
     except Exception as exc:  # diffusers/safetensors errors name the file; keep that
-        raise ConfigError(f"cannot load the OSDD weights in {folder}: {exc}") from exc
+        raise ConfigError(f"cannot load the OSDD weights in {folder}: {str(exc).strip()} "
+                          f"(`osdd models verify {folder}` lists every problem)") from exc
     memory = torch.channels_last if channels_last else torch.contiguous_format
     for module in (unet, vae, skips):
         if module is not None:

@@ -2,6 +2,8 @@
 
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -94,3 +96,50 @@ def test_serve_with_a_bad_weights_folder_exits_with_a_clear_error(tmp_path):
     assert done.returncode == 1
     assert "osdd_manifest.json is missing" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_not_serving_until_the_weights_are_loaded_and_warmed_up(start_server, tiny_weights):
+    warming = threading.Event()
+    release = threading.Event()
+
+    class SlowWarmUp(OsddEngine):
+        def _warm_up(self) -> None:
+            warming.set()
+            release.wait(10)
+            super()._warm_up()
+
+    engine = SlowWarmUp(tiny_weights, device="cpu", dtype="fp32")
+    client = start_server([engine], wait=False).client
+    assert warming.wait(10)
+    assert client.health() == "NOT_SERVING"
+    release.set()
+    client.wait_until_serving(10)
+    assert engine.pipeline.adapters._gamma == 1.0  # the warm-up fused the default gamma
+
+
+def test_concurrent_jobs_with_different_gamma_do_not_mix(start_server, tiny_weights, photo):
+    client = start_server([_engine(tiny_weights)]).client
+    gammas = [1.0, 0.0, 0.5, 1.0, 0.0]
+    alone = {g: client.deblur_image(photo, engine="osdd", params={"gamma": g})
+             for g in set(gammas)}
+    with ThreadPoolExecutor(len(gammas)) as pool:
+        results = list(pool.map(
+            lambda g: client.deblur_image(photo, engine="osdd", params={"gamma": g}), gammas))
+    for gamma, result in zip(gammas, results, strict=True):
+        assert np.array_equal(result, alone[gamma]), gamma
+
+
+def test_serve_exits_when_weights_that_pass_the_checks_cannot_load(weights_copy):
+    from backend.engine.osdd import layout
+
+    unet = weights_copy / "unet/diffusion_pytorch_model.safetensors"
+    unet.write_bytes(b"\0" * unet.stat().st_size)  # same size, re-hashed: only loading sees it
+    manifest = layout.read_manifest(weights_copy)
+    layout.write_manifest(weights_copy, manifest.timestep, manifest.prompt)
+    done = subprocess.run([sys.executable, "-m", "backend.cli", "serve", "--port", "0",
+                           "--engine", "osdd", "--weights", str(weights_copy),
+                           "--device", "cpu"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "cannot load the OSDD weights" in done.stderr
+    assert "diffusion_pytorch_model.safetensors" in done.stderr

@@ -1,4 +1,4 @@
-"""The `osdd` command: serve, deblur, info, demo, models, bench.
+"""The `osdd` command: serve, deblur, info, demo, models, bench, bridge, gimp.
 
 Client commands import only the light client side; the engines (numpy/scipy, torch and
 diffusers) load only in the commands that run them.
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import OsddError
+from .gimp_commands import add_gimp_commands
 from .model_commands import add_engine_options, add_model_commands, engine_options
 from .rpc.client import DEFAULT_ADDRESS
 from .types import Limits
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_info)
 
     add_model_commands(sub)
+    add_gimp_commands(sub)
     demo = sub.add_parser("demo", help="start a local server and deblur the bundled sample")
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder for the results")
     demo.add_argument("--input", type=Path, default=SAMPLE, help="photo to deblur")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -93,3 +94,15 @@ def start_server():
 @pytest.fixture
 def server(start_server) -> Running:
     return start_server()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (nothing will answer a client sent there)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def unused_address() -> str:
+    return f"127.0.0.1:{free_port()}"

@@ -19,6 +19,8 @@ FORBIDDEN = {
     "backend/errors.py": ("torch", "grpc", "numpy", "backend.engine", "backend.rpc"),
     "backend/images.py": ("torch", "grpc", "scipy", "backend.engine", "backend.server"),
     "desktop_gui": ("torch", "diffusers", "peft", "backend.engine", "backend.server"),
+    "backend/gimp": ("torch", "diffusers", "scipy", "PyQt6", "backend.engine",
+                     "backend.server"),
 }
 
 
@@ -73,3 +75,22 @@ def test_client_side_imports_without_torch_or_scipy():
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_gimp_plug_in_imports_only_the_standard_library_and_gi():
+    """GIMP's own Python (bundled on Windows and in Flatpak) may have nothing else."""
+    plugin = ROOT / "plugin_gimp" / "osdd_deblur"
+    allowed = set(sys.stdlib_module_names) | {"gi", "osdd_gimp", "__future__"}
+    broken = []
+    for path in python_files("plugin_gimp/osdd_deblur"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            broken += [f"{path.relative_to(plugin)} imports {n}" for n in names
+                       if n.split(".")[0] not in allowed]
+    assert not broken, "\n".join(broken)

@@ -1,0 +1,45 @@
+"""What the user chooses in the dialog (or passes in batch mode), with sane defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ENGINES = ("auto", "classical", "osdd")
+OUTPUTS = ("new-layer", "in-place")
+DEFAULT_SERVER = "127.0.0.1:50051"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """engine: auto/classical/osdd. gamma: fidelity (1) <-> perception (0), osdd only.
+    output: new-layer (above the drawable, masked by the selection) or in-place.
+    tile_size: 0 = the engine's default. margin: context pixels read around the region."""
+
+    engine: str = "auto"
+    gamma: float = 1.0
+    output: str = "new-layer"
+    tile_size: int = 0
+    margin: int = 64
+    server: str = DEFAULT_SERVER
+    autostart: bool = True
+    token: str = ""
+
+    def check(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not {self.output!r}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be between 0 and 1, not {self.gamma}")
+        if self.margin < 0 or self.tile_size < 0:
+            raise ValueError("margin and tile size cannot be negative")
+        if not self.server.strip():
+            raise ValueError("the server address is empty")
+
+    def params_for(self, engine: dict) -> dict[str, float]:
+        """The parameters to send, limited to those the engine (from GetInfo) has."""
+        names = {p["name"] for p in engine.get("params", [])}
+        wanted = {"gamma": self.gamma}
+        if self.tile_size:
+            wanted["tile_size"] = float(self.tile_size)
+        return {k: v for k, v in wanted.items() if k in names}

@@ -1,6 +1,7 @@
 # Run by GIMP's python-fu-eval inside the test chroot (exec'd, with gi available):
 # loads the blurred photo, selects a rectangle, runs Motion Deblur (OSDD) non-interactively
-# in both output modes and once against a server that is not running, exports the results
+# in both output modes, in place through a feathered ellipse, and once against a server
+# that is not running, exports the results
 # and writes report.json for the host-side test to check.
 import json
 import os
@@ -72,6 +73,12 @@ try:
             export(original, "new_layer_removed")
             original.delete()
         image.delete()
+    image, drawable = load()  # a feathered ellipse, in place: merged through its mask
+    image.select_ellipse(Gimp.ChannelOps.REPLACE, X, Y, W, H)
+    Gimp.Selection.feather(image, 12)
+    report["runs"]["feathered"] = deblur(image, drawable, "in-place", os.environ["OSDD_SERVER"])
+    export(image, "out_feathered")
+    image.delete()
     image, drawable = load()
     run = deblur(image, drawable, "new-layer", os.environ["OSDD_DOWN_SERVER"])
     run["layers"] = layers_of(image)

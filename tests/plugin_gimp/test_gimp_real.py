@@ -123,7 +123,7 @@ def _read(gimp, name):
     return np.asarray(Image.open(gimp / f"{name}.png").convert("RGB"))
 
 
-def _inside_and_outside(image):
+def _selection_mask(image):
     x, y, w, h = SEL
     mask = np.zeros(image.shape[:2], bool)
     mask[y:y + h, x:x + w] = True
@@ -141,7 +141,7 @@ def test_the_selection_gets_sharper_and_nothing_else_changes(report, gimp, photo
     assert report["runs"][output]["status"] == "success", report["runs"][output]
     sharp, blurred = photo
     out = _read(gimp, f"out_{output}")
-    inside = _inside_and_outside(out)
+    inside = _selection_mask(out)
     assert np.array_equal(out[~inside], blurred[~inside])
     before, after = _psnr(blurred[inside], sharp[inside]), _psnr(out[inside], sharp[inside])
     print(f"{output}: PSNR inside the selection {before:.2f} -> {after:.2f} dB")
@@ -164,6 +164,21 @@ def test_new_layer_has_the_selection_size_offset_and_mask(report, gimp, photo):
 
 def test_in_place_keeps_a_single_layer(report):
     assert len(report["runs"]["in-place"]["layers"]) == 1
+
+
+def test_feathered_selection_blends_through_its_mask(report, gimp, photo):
+    assert report["runs"]["feathered"]["status"] == "success"
+    blurred = photo[1].astype(int)
+    out = _read(gimp, "out_feathered").astype(int)
+    x, y, w, h = SEL
+    changed = np.abs(out - blurred).max(axis=2) > 2
+    far = np.ones(changed.shape, bool)
+    far[y - 12:y + h + 12, x - 12:x + w + 12] = False  # feathering reaches 12 px further
+    assert not changed[far].any()
+    corners = changed[y:y + 8, x:x + 8].mean()  # outside the ellipse
+    centre = changed[y + h // 2 - 8:y + h // 2 + 8, x + w // 2 - 8:x + w // 2 + 8].mean()
+    print(f"feathered: changed pixels {corners:.0%} in a corner, {centre:.0%} at the centre")
+    assert corners < 0.05 and centre > 0.5
 
 
 def test_server_stopped_reports_an_error_and_changes_nothing(report, gimp, photo):

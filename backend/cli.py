@@ -1,7 +1,7 @@
-"""The `osdd` command: serve, deblur, info, demo.
+"""The `osdd` command: serve, deblur, info, demo, gui.
 
 Client commands import only the light client side; the engines (numpy/scipy, later torch)
-load only in `serve` and `demo`.
+load only in `serve` and `demo`, and Qt only in `gui`.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-message-bytes", type=int, default=limits.max_message_bytes)
     serve.add_argument("--grace", type=float, default=30.0,
                        help="seconds running jobs get to finish on shutdown")
+    serve.add_argument("--port-file", type=Path,
+                       help="once listening, write host:port to this file (for --port 0)")
     serve.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
@@ -90,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--log-level", default="warning",
                       choices=["debug", "info", "warning", "error"])
     demo.set_defaults(run=_demo)
+
+    gui = sub.add_parser("gui", help="open the desktop app (needs the [desktop] extra)")
+    gui.add_argument("files", nargs="*", type=Path, help="images to open")
+    gui.add_argument("--server", default=os.environ.get("OSDD_SERVER", DEFAULT_ADDRESS),
+                     help=f"host:port to connect to (default: $OSDD_SERVER or {DEFAULT_ADDRESS})")
+    gui.add_argument("--start-server", action="store_true",
+                     help="start a local server owned by the app instead of connecting")
+    gui.add_argument("--log-level", default="warning",
+                     choices=["debug", "info", "warning", "error"])
+    gui.set_defaults(run=_gui)
     return parser
 
 
@@ -139,9 +151,34 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)
+    if args.port_file:
+        try:
+            _write_atomically(args.port_file, f"{server.address}\n")
+        except OsddError:
+            server.stop(0)
+            raise
     stop.wait()
     server.stop()
     return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers polling for `path` never see it half-written."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OsddError(f"cannot write the port file {path}: {exc}") from None
+
+
+def _gui(args: argparse.Namespace) -> int:
+    try:
+        from desktop_gui.app import main as gui_main
+    except ImportError as exc:
+        raise OsddError(f"the desktop app needs PyQt6 (pip install -e '.[desktop]'): {exc}"
+                        ) from None
+    return gui_main(args.files, server=args.server, start_server=args.start_server)
 
 
 def _deblur(args: argparse.Namespace) -> int:

@@ -184,11 +184,11 @@ class QtImageView(QWidget):
     def _draw_split(self, painter: QPainter, x: float) -> None:
         painter.setPen(QPen(QColor(255, 255, 255), 2))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        painter.setPen(QColor(255, 255, 255))
-        painter.drawText(QRectF(x - 110, 6, 100, 20),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "before")
-        painter.drawText(QRectF(x + 10, 6, 100, 20),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "after")
+        for text, left in (("before", x - 64), ("after", x + 6)):
+            box = QRectF(left, 8, 58, 20)
+            painter.fillRect(box, QColor(0, 0, 0, 160))  # readable on a bright photo too
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _visible_region(self) -> Region:
         assert self._document is not None

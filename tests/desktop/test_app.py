@@ -295,3 +295,17 @@ def test_batch_dialog_explains_why_it_cannot_start(qtbot, server, make_app, tmp_
     dialog.output_edit.setText(str(tmp_path / "missing"))
     dialog.start_button.click()
     assert "does not exist" in dialog.summary_label.text()
+
+
+def test_a_job_the_server_rejects_is_explained(qtbot, start_server, make_app, tmp_path):
+    from backend.types import Limits
+
+    running = start_server(limits=Limits(max_pixels=500))
+    parts = make_app(running.address)
+    original = photo(tmp_path / "p.png", 60, 60)
+    parts.window.open_path(tmp_path / "p.png")
+    parts.window.deblur()
+    finish_job(qtbot, parts)
+    message = parts.window.last_message
+    assert message.title == "Not accepted" and "smaller region" in message.text
+    np.testing.assert_array_equal(parts.workspace.document.pixels, original)

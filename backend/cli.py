@@ -176,6 +176,8 @@ def _gui(args: argparse.Namespace) -> int:
     try:
         from desktop_gui.app import main as gui_main
     except ImportError as exc:
+        if not (exc.name or "").startswith("PyQt6"):
+            raise
         raise OsddError(f"the desktop app needs PyQt6 (pip install -e '.[desktop]'): {exc}"
                         ) from None
     return gui_main(args.files, server=args.server, start_server=args.start_server)

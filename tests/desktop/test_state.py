@@ -160,3 +160,11 @@ def test_the_cli_imports_qt_only_for_the_gui_command():
     done = subprocess.run([sys.executable, "-m", "desktop_gui", "--help"],
                           capture_output=True, text=True, check=True)
     assert "--start-server" in done.stdout
+
+
+def test_gui_without_pyqt6_says_which_extra_to_install():
+    code = ("import sys; sys.modules['PyQt6'] = None\n"
+            "from backend.cli import main; sys.exit(main(['gui']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1 and "needs PyQt6" in done.stderr
+    assert "Traceback" not in done.stderr

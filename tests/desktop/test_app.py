@@ -66,6 +66,8 @@ def test_open_select_deblur_paints_tiles_then_applies_only_inside(qtbot, start_s
 
     qtbot.waitUntil(some_tiles_shown, timeout=10_000)
     assert parts.workspace.busy, "tiles must appear before the job ends"
+    qtbot.waitUntil(lambda: "left" in window.job_bar.label.text(), timeout=10_000)
+    assert "elapsed" in window.job_bar.label.text() and window.job_bar.progress.maximum() > 1
     assert not doc.dirty
     finish_job(qtbot, parts)
 
@@ -309,3 +311,18 @@ def test_a_job_the_server_rejects_is_explained(qtbot, start_server, make_app, tm
     message = parts.window.last_message
     assert message.title == "Not accepted" and "smaller region" in message.text
     np.testing.assert_array_equal(parts.workspace.document.pixels, original)
+
+
+def test_file_open_menu_opens_a_sixteen_bit_tiff(qtbot, server, make_app, tmp_path,
+                                                 monkeypatch):
+    parts = make_app(server.address)
+    pixels = photo(tmp_path / "deep.tif", 30, 40, np.uint16)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(tmp_path / "deep.tif"), ""))
+    parts.window.open_action.trigger()
+    doc = parts.workspace.document
+    assert doc.pixels.dtype == np.uint16
+    np.testing.assert_array_equal(doc.pixels, pixels)
+    shown = parts.window.view.shown_image()[:, :, 0].astype(int)
+    assert np.abs(shown - pixels[:, :, 0] / 257).max() <= 1
+    assert "deep.tif" in parts.window.windowTitle()

@@ -29,6 +29,7 @@ class LocalServer:
         self._extra_args = extra_args
         self._process: subprocess.Popen[bytes] | None = None
         self._folder: Path | None = None
+        self._stop_at_exit = False
         self.address: str | None = None
 
     @property
@@ -50,7 +51,9 @@ class LocalServer:
         with open(self._folder / "server.log", "wb") as log_file:
             self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log_file,
                                              stderr=subprocess.STDOUT)
-        atexit.register(self.stop)
+        if not self._stop_at_exit:
+            atexit.register(self.stop)
+            self._stop_at_exit = True
         log.info("started a local server, pid %d", self._process.pid)
 
     def wait_ready(self, timeout: float = 120.0) -> str:

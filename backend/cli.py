@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -147,9 +147,7 @@ def _serve(args: argparse.Namespace) -> int:
     config = ServerConfig(args.host, args.port, args.allow_remote, args.token, args.tls_cert,
                           args.tls_key, limits, args.grace)
     server = DeblurServer(config, DeblurService(engines, limits)).start()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_requested = _catch_stop_signals()
     print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)
     if args.port_file:
         try:
@@ -157,9 +155,20 @@ def _serve(args: argparse.Namespace) -> int:
         except OsddError:
             server.stop(0)
             raise
-    stop.wait()
+    while not stop_requested:
+        time.sleep(0.1)
     server.stop()
     return 0
+
+
+def _catch_stop_signals() -> list[int]:
+    """SIGINT and SIGTERM append to the returned list. The handler takes no lock: it runs
+    on the main thread between bytecodes, and Event.set() there, while the main thread sat
+    in the same Event's wait(), deadlocked the server for good now and then."""
+    received: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: received.append(signum))
+    return received
 
 
 def _write_atomically(path: Path, text: str) -> None:

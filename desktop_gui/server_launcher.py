@@ -4,8 +4,7 @@ process that the kernel ends when the app dies (Linux), even if the app is kille
 Tying the server to the app happens here, after exec, rather than in a preexec_fn:
 forking the app itself with Python code to run in the child runs gRPC's fork handlers,
 which abort the child when the app has live channels. The signal is SIGKILL: with its
-only client gone there is nothing to finish gracefully, and in tests a graceful stop
-did not always end promptly.
+only client gone there is nothing to finish gracefully.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The `osdd` command: serve, deblur, info, demo, models, bench, bridge, gimp.
+"""The `osdd` command: serve, deblur, info, demo, models, bench, bridge, gimp, gui.
 
 Client commands import only the light client side; the engines (numpy/scipy, torch and
-diffusers) load only in the commands that run them.
+diffusers) load only in the commands that run them, and Qt only in `gui`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-message-bytes", type=int, default=limits.max_message_bytes)
     serve.add_argument("--grace", type=float, default=30.0,
                        help="seconds running jobs get to finish on shutdown")
+    serve.add_argument("--port-file", type=Path,
+                       help="once listening, write host:port to this file (for --port 0)")
     serve.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
@@ -99,6 +101,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="osdd, classical or auto (osdd when --weights is given)")
     add_engine_options(demo)
     demo.set_defaults(run=_demo)
+
+    gui = sub.add_parser("gui", help="open the desktop app (needs the [desktop] extra)")
+    gui.add_argument("files", nargs="*", type=Path, help="images to open")
+    gui.add_argument("--server", default=os.environ.get("OSDD_SERVER", DEFAULT_ADDRESS),
+                     help=f"host:port to connect to (default: $OSDD_SERVER or {DEFAULT_ADDRESS})")
+    gui.add_argument("--start-server", action="store_true",
+                     help="start a local server owned by the app instead of connecting")
+    gui.add_argument("--log-level", default="warning",
+                     choices=["debug", "info", "warning", "error"])
+    gui.set_defaults(run=_gui)
     return parser
 
 
@@ -141,16 +153,52 @@ def _serve(args: argparse.Namespace) -> int:
     config = ServerConfig(args.host, args.port, args.allow_remote, args.token, args.tls_cert,
                           args.tls_key, limits, args.grace)
     server = DeblurServer(config, DeblurService(engines, limits)).start()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_requested = _catch_stop_signals()
     print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)
-    while not stop.wait(0.5):
+    if args.port_file:
+        try:
+            _write_atomically(args.port_file, f"{server.address}\n")
+        except OsddError:
+            server.stop(0)
+            raise
+    while not stop_requested:
+        time.sleep(0.1)
         if (error := server.jobs.load_error) is not None:
             server.stop(0)
             raise error
     server.stop()
     return 0
+
+
+def _catch_stop_signals() -> list[int]:
+    """SIGINT and SIGTERM append to the returned list. The handler takes no lock: it runs
+    on the main thread between bytecodes, and Event.set() there, while the main thread sat
+    in the same Event's wait(), deadlocked the server for good now and then."""
+    received: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: received.append(signum))
+    return received
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers polling for `path` never see it half-written."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OsddError(f"cannot write the port file {path}: {exc}") from None
+
+
+def _gui(args: argparse.Namespace) -> int:
+    try:
+        from desktop_gui.app import main as gui_main
+    except ImportError as exc:
+        if not (exc.name or "").startswith("PyQt6"):
+            raise
+        raise OsddError(f"the desktop app needs PyQt6 (pip install -e '.[desktop]'): {exc}"
+                        ) from None
+    return gui_main(args.files, server=args.server, start_server=args.start_server)
 
 
 def _deblur(args: argparse.Namespace) -> int:

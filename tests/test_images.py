@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from backend.errors import InvalidRequest
-from backend.images import read_image, side_by_side, write_image
+from backend.images import ImageMeta, read_image, read_image_file, side_by_side, write_image
 
 
 def png_16bit_rgb(path, array):
@@ -81,3 +81,48 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
 def test_side_by_side_makes_an_rgb_strip():
     gray = np.zeros((10, 12, 1), np.uint16)
     assert side_by_side(gray, gray).shape == (10, 32, 3)
+
+
+def test_tiff_orientation_is_applied(tmp_path):
+    import tifffile
+
+    image = np.arange(2 * 3 * 3, dtype=np.uint16).reshape(2, 3, 3)
+    tifffile.imwrite(tmp_path / "o.tif", image, photometric="rgb",
+                     extratags=[(0x0112, "H", 1, 6, True)])  # 90 degrees clockwise
+    np.testing.assert_array_equal(read_image(tmp_path / "o.tif"), np.rot90(image, -1))
+
+
+def fake_icc() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@pytest.mark.parametrize("dtype,suffix", [(np.uint8, ".jpg"), (np.uint8, ".png"),
+                                          (np.uint16, ".tif")])
+def test_icc_profile_and_exif_survive_a_round_trip(tmp_path, dtype, suffix):
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    exif[0x0110] = "Model 1"  # Model
+    meta = ImageMeta(fake_icc(), exif.tobytes())
+    image = np.full((8, 9, 3), 100, dtype)
+    write_image(tmp_path / f"m{suffix}", image, meta=meta)
+    back, back_meta = read_image_file(tmp_path / f"m{suffix}")
+    assert back.dtype == dtype and back.shape == image.shape
+    assert back_meta.icc_profile == meta.icc_profile
+    back_exif = Image.Exif()
+    back_exif.load(back_meta.exif)
+    assert back_exif[0x010F] == "TestCam" and back_exif[0x0110] == "Model 1"
+
+
+def test_exif_sub_ifd_survives_jpeg_and_orientation_is_dropped(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif.get_ifd(0x8769)[0x9003] = "2024:01:02 03:04:05"  # DateTimeOriginal
+    Image.new("RGB", (40, 20), "red").save(tmp_path / "o.jpg", exif=exif)
+    image, meta = read_image_file(tmp_path / "o.jpg")
+    write_image(tmp_path / "again.jpg", image, meta=meta)
+    again = Image.open(tmp_path / "again.jpg")
+    assert again.size == (20, 40)
+    assert 0x0112 not in again.getexif()  # already applied: must not rotate twice
+    assert again.getexif().get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"

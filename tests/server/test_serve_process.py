@@ -39,3 +39,21 @@ def test_serve_logs_serves_and_exits_cleanly_on_signal(sig):
     assert "engine classical ready" in log
     assert "job 50x40x3 u8 on classical" in log and "job done: classical" in log
     assert "shutting down" in log and "stopped" in log
+
+
+def test_port_file_tells_the_chosen_port(tmp_path):
+    port_file = tmp_path / "port"
+    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", "0",
+                             "--port-file", str(port_file), "--log-level", "warning"])
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, "server exited early"
+            time.sleep(0.05)
+        address = port_file.read_text().strip()
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", address) and not address.endswith(":0")
+        with DeblurClient(address) as client:
+            client.wait_until_serving(30)
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -68,12 +68,12 @@ def run(procedure, run_mode, image, drawables, config, data):
     if len(drawables) != 1:
         return _fail(procedure, Gimp.PDBStatusType.CALLING_ERROR,
                      "Motion Deblur works on exactly one layer; select one.", interactive)
-    if interactive:
-        from osdd_gimp.dialog import show_dialog
-
-        if not show_dialog(procedure, config, describe_server(settings_from(config))):
-            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     try:
+        if interactive:
+            from osdd_gimp.dialog import show_dialog
+
+            if not show_dialog(procedure, config, describe_server(settings_from(config))):
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
         from osdd_gimp.host_gimp import GimpHost
 
         settings = settings_from(config)
@@ -126,7 +126,7 @@ class MotionDeblur(Gimp.PlugIn):
         procedure.add_double_argument("gamma", "_Fidelity <-> perception",
                                       "osdd only: 1 = faithful, lower = more generated detail",
                                       0.0, 1.0, 1.0, flags)
-        procedure.add_choice_argument("output", "_Output", "Where the result goes",
+        procedure.add_choice_argument("output", "Out_put", "Where the result goes",
                                       _choice(OUTPUTS), "new-layer", flags)
         procedure.add_int_argument("tile-size", "_Tile size",
                                    "Tile side in pixels; 0 = the engine's default",
@@ -134,9 +134,9 @@ class MotionDeblur(Gimp.PlugIn):
         procedure.add_int_argument("margin", "Context _margin",
                                    "Pixels read around the selection (blur crosses its edge)",
                                    0, 1024, 64, flags)
-        procedure.add_string_argument("server", "_Server", "Address of the osdd server",
+        procedure.add_string_argument("server", "Ser_ver", "Address of the osdd server",
                                       DEFAULT_SERVER, flags)
-        procedure.add_boolean_argument("autostart", "_Start a local server if none runs",
+        procedure.add_boolean_argument("autostart", "Start a local server if none _runs",
                                        "Start `osdd serve` on this machine when the server "
                                        "address is local and nothing answers there",
                                        True, flags)

@@ -95,28 +95,47 @@ def _psnr(a, b):
 
 
 @pytest.fixture(scope="module")
-def report(gimp, photo):
+def scene(gimp, photo):
+    """The blurred photo and the GIMP-side scripts in the chroot, and a classical server."""
     from backend.engine.service import DeblurService
     from backend.server.app import DeblurServer, ServerConfig
 
     Image.fromarray(photo[1]).save(gimp / "in.png")
-    shutil.copy2(Path(__file__).with_name("gimp_batch.py"), gimp / "gimp_batch.py")
+    for script in ("gimp_batch.py", "gimp_dialog_batch.py", "gimp_dialog.sh", "screenshot.py"):
+        shutil.copy2(Path(__file__).with_name(script), gimp / script)
     server = DeblurServer(ServerConfig(port=0), DeblurService([ClassicalEngine()])).start()
-    try:
-        done = _inside("gimp-console-3.0", "--no-interface", "--no-data", "--no-fonts",
-                       "--batch-interpreter=python-fu-eval",
-                       "-b", f"exec(open('{INNER}/gimp_batch.py').read())", "--quit",
-                       env={"OSDD_TEST_DIR": INNER, "OSDD_TEST_SEL": ",".join(map(str, SEL)),
-                            "OSDD_SERVER": f"127.0.0.1:{server.port}",
-                            "OSDD_DOWN_SERVER": f"127.0.0.1:{free_port()}"},
-                       timeout=600)
-    finally:
-        server.stop(0)
+    yield server
+    server.stop(0)
+
+
+@pytest.fixture(scope="module")
+def report(gimp, scene):
+    done = _inside("gimp-console-3.0", "--no-interface", "--no-data", "--no-fonts",
+                   "--batch-interpreter=python-fu-eval",
+                   "-b", f"exec(open('{INNER}/gimp_batch.py').read())", "--quit",
+                   env={**_scene_env(scene), "OSDD_DOWN_SERVER": f"127.0.0.1:{free_port()}"},
+                   timeout=600)
     path = gimp / "report.json"
     assert path.exists(), f"GIMP wrote no report:\n{done.stdout}\n{done.stderr}"
     result = json.loads(path.read_text())
     assert result.get("ok"), result.get("error", "") + done.stdout + done.stderr
     return result
+
+
+def _scene_env(server) -> dict[str, str]:
+    return {"OSDD_TEST_DIR": INNER, "OSDD_TEST_SEL": ",".join(map(str, SEL)),
+            "OSDD_SERVER": f"127.0.0.1:{server.port}"}
+
+
+@pytest.fixture(scope="module")
+def dialog_report(gimp, scene):
+    done = _inside("xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "sh",
+                   f"{INNER}/gimp_dialog.sh", f"{INNER}/dialog.png", env=_scene_env(scene),
+                   timeout=600)
+    path = gimp / "dialog_report.json"
+    log = (gimp / "gimp_dialog.log").read_text() if (gimp / "gimp_dialog.log").exists() else ""
+    assert path.exists(), f"no report from GIMP's interface:\n{done.stdout}\n{log}"
+    return json.loads(path.read_text())
 
 
 def _read(gimp, name):
@@ -187,3 +206,10 @@ def test_server_stopped_reports_an_error_and_changes_nothing(report, gimp, photo
     assert "no osdd server" in run["message"] and "unchanged" in run["message"]
     assert len(run["layers"]) == 1
     assert np.array_equal(_read(gimp, "out_server_down"), photo[1])
+
+
+def test_the_dialog_opens_and_ok_deblurs_into_a_new_layer(dialog_report, gimp):
+    assert "error" not in dialog_report, dialog_report.get("error")
+    assert dialog_report["status"] == "success"
+    assert dialog_report["layers"] == ["Motion Deblur (OSDD)", "Background"]
+    assert (gimp / "dialog.png").stat().st_size > 10_000  # what the user saw

@@ -202,18 +202,18 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _deblur(args: argparse.Namespace) -> int:
-    from .images import read_image, side_by_side, write_image
+    from .images import read_image_file, side_by_side, write_image
     from .progress_bar import ProgressBar
     from .types import Region
 
     params = _parse_params(args.param)
     region = Region.parse(args.region) if args.region else None
-    image = read_image(args.input)
+    image, meta = read_image_file(args.input)  # ICC profile and EXIF go to the output
     with _client(args) as client:
         result = client.deblur_image(image, region=region, margin=args.margin,
                                      engine=args.engine, params=params, seed=args.seed,
                                      timeout=args.timeout, on_event=ProgressBar())
-    write_image(args.output, result)
+    write_image(args.output, result, meta=meta)
     if args.compare:
         write_image(args.compare, side_by_side(image, result))
     print(f"wrote {args.output}", file=sys.stderr)

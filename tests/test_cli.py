@@ -101,3 +101,16 @@ def test_missing_tls_certificate_is_a_clear_error(photo, tmp_path, capsys):
     path, _ = photo
     assert main(["info", "--server", "127.0.0.1:1", "--tls-ca", str(tmp_path / "ca.pem")]) == 1
     assert "cannot read the TLS root certificate" in capsys.readouterr().err
+
+
+def test_deblur_keeps_the_icc_profile_and_exif(server, tmp_path):
+    from tests.test_images import fake_icc
+
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    source, out = tmp_path / "in.jpg", tmp_path / "out.jpg"
+    Image.new("RGB", (48, 32), "gray").save(source, exif=exif, icc_profile=fake_icc())
+    assert main(["deblur", str(source), "-o", str(out), "--server", server.address]) == 0
+    written = Image.open(out)
+    assert written.info.get("icc_profile") == fake_icc()
+    assert written.getexif()[0x010F] == "TestCam"

@@ -55,8 +55,9 @@ setup() {
     printf '#!/bin/sh\nexit 101\n' > "$ROOT/usr/sbin/policy-rc.d"  # no daemons in here
     chmod +x "$ROOT/usr/sbin/policy-rc.d"
     # xvfb, xauth and xdotool: to open the plug-in's dialog in GIMP's interface and press OK
-    if ! inside sh -c 'command -v gimp-console-3.0 xvfb-run xdotool &&
-            python3 -c "import ensurepip, gi"' >/dev/null 2>&1; then
+    if ! inside sh -c 'for c in gimp-console-3.0 xvfb-run xdotool xauth; do
+            command -v "$c" || exit 1; done; python3 -c "import ensurepip, gi"' \
+            >/dev/null 2>&1; then
         inside apt-get update -q
         inside apt-get install -y -q --no-install-recommends gimp gir1.2-gimp-3.0 \
             gir1.2-gegl-0.4 gir1.2-babl-0.1 python3 python3-gi python3-venv ca-certificates \

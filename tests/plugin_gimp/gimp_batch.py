@@ -68,10 +68,6 @@ try:
             alone.resize_to_layers()
             export(alone, "new_layer_alone")
             alone.delete()
-            original = image.duplicate()
-            original.remove_layer(original.get_layers()[0])  # what one undo leaves
-            export(original, "new_layer_removed")
-            original.delete()
         image.delete()
     image, drawable = load()  # a feathered ellipse, in place: merged through its mask
     image.select_ellipse(Gimp.ChannelOps.REPLACE, X, Y, W, H)

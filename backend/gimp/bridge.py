@@ -11,6 +11,7 @@ cut to the part the plug-in keeps), "done" or "error" (kind + message for the us
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import subprocess
 import sys
@@ -97,7 +98,8 @@ class Bridge:
 
     def _connect(self, header: dict) -> DeblurClient:
         address = str(header.get("server") or "127.0.0.1:50051")
-        client = DeblurClient(address, token=header.get("token") or None)
+        token = header.get("token") or os.environ.get("OSDD_TOKEN") or None
+        client = DeblurClient(address, token=token)
         try:
             client.wait_until_serving(timeout=2.0)
         except Unavailable:

@@ -142,3 +142,15 @@ def test_autostart_only_for_local_addresses(session):
     s.send({"type": "info", "server": "192.0.2.1:50051", "autostart": True})
     [(error, _)] = list(s.replies())
     assert error["error"] == "ConfigError" and "only start a local server" in error["message"]
+
+
+def test_token_comes_from_the_environment_for_protected_servers(start_server, session,
+                                                               monkeypatch):
+    running = start_server(token="s3cret")
+    s = session()
+    s.send({"type": "info", "server": running.address})
+    [(error, _)] = list(s.replies())
+    assert error["error"] == "Unauthenticated"
+    monkeypatch.setenv("OSDD_TOKEN", "s3cret")
+    s.send({"type": "info", "server": running.address})
+    assert list(s.replies())[0][0]["type"] == "info"

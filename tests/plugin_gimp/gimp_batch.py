@@ -5,9 +5,10 @@
 # and writes report.json for the host-side test to check.
 import json
 import os
+import struct
 import traceback
 
-from gi.repository import Gimp, Gio
+from gi.repository import Gegl, Gimp, Gio
 
 T = os.environ["OSDD_TEST_DIR"]
 X, Y, W, H = (int(v) for v in os.environ["OSDD_TEST_SEL"].split(","))
@@ -74,6 +75,17 @@ try:
     Gimp.Selection.feather(image, 12)
     report["runs"]["feathered"] = deblur(image, drawable, "in-place", os.environ["OSDD_SERVER"])
     export(image, "out_feathered")
+    image.delete()
+    image, drawable = load()  # 16-bit: the result must not pass through 8 bits
+    image.convert_precision(Gimp.Precision.U16_NON_LINEAR)
+    drawable = image.get_layers()[0]
+    run = deblur(image, drawable, "in-place", os.environ["OSDD_SERVER"])
+    pixels = drawable.get_buffer().get(Gegl.Rectangle.new(X, Y, W, H), 1.0, "R'G'B' u16",
+                                       Gegl.AbyssPolicy.CLAMP)
+    values = struct.unpack(f"={len(pixels) // 2}H", bytes(pixels))
+    run["multiples_of_257"] = sum(v % 257 == 0 for v in values) / len(values)
+    run["precision"] = image.get_precision().value_nick
+    report["runs"]["sixteen-bit"] = run
     image.delete()
     image, drawable = load()
     run = deblur(image, drawable, "new-layer", os.environ["OSDD_DOWN_SERVER"])

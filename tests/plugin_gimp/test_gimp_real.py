@@ -201,6 +201,13 @@ def test_feathered_selection_blends_through_its_mask(report, gimp, photo):
     assert corners < 0.05 and centre > 0.5
 
 
+def test_sixteen_bit_images_are_deblurred_at_sixteen_bits(report):
+    run = report["runs"]["sixteen-bit"]
+    assert run["status"] == "success" and run["precision"] == "u16-non-linear"
+    # 8-bit values widened to 16 bits are all multiples of 257; real 16-bit results are not
+    assert run["multiples_of_257"] < 0.05
+
+
 def test_server_stopped_reports_an_error_and_changes_nothing(report, gimp, photo):
     run = report["runs"]["server-down"]
     assert run["status"] == "execution-error"

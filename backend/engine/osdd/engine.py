@@ -48,7 +48,7 @@ class OsddEngine(Engine):
         lo, hi = self.gamma_range
         text = "Fidelity (1) <-> perception (0): mixes the real-blur and synthetic-blur adapters."
         if lo == hi:
-            text += f" Fixed at {lo:g}: this model has only one adapter."
+            text += f" Fixed at {lo:g}: this model does not have both adapters."
         return (ParamSpec("gamma", "float", hi, lo, hi, text),)
 
     def load(self) -> None:

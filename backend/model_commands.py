@@ -36,6 +36,13 @@ def add_model_commands(sub) -> None:
     verify = actions.add_parser("verify", help="check a weights folder: files, hashes, shapes")
     verify.add_argument("folder", type=Path)
     verify.set_defaults(run=_verify)
+    manifest = actions.add_parser(
+        "manifest", help="write the manifest of a folder laid out by hand (e.g. SD 2.1-base's "
+                         "unet/, vae/, scheduler/, text_encoder/, tokenizer/ plus adapters)")
+    manifest.add_argument("folder", type=Path)
+    manifest.add_argument("--timestep", type=int, default=399)
+    manifest.add_argument("--prompt", default="", help="the prompt whose embedding is used")
+    manifest.set_defaults(run=_manifest)
     tiny = actions.add_parser("make-tiny", help="write a tiny random-weight model (tests, demos)")
     tiny.add_argument("folder", type=Path)
     tiny.add_argument("--seed", type=int, default=0)
@@ -80,6 +87,17 @@ def _verify(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.folder}: OK")
     return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from .engine.osdd.building import versions
+    from .engine.osdd.layout import write_manifest
+
+    if not Path(args.folder).is_dir():
+        raise ConfigError(f"{args.folder} is not a folder")
+    manifest = write_manifest(args.folder, args.timestep, args.prompt, "by hand", versions())
+    print(f"{args.folder}: manifest of {len(manifest.files)} files written")
+    return _verify(args)  # a folder put together by hand deserves the full check
 
 
 def _make(args: argparse.Namespace) -> int:

@@ -48,3 +48,17 @@ def test_bench_prints_a_table_for_each_configuration(capsys):
     assert "| fp32 fused |" in out and "| fp32 unfused |" in out
     assert "failed" not in out
     assert "FLOPs per 64 px tile" in out
+
+
+def test_manifest_for_a_folder_put_together_by_hand(weights_copy, capsys):
+    from .conftest import drop_files
+
+    drop_files(weights_copy, "lora_synthetic.safetensors")  # a model with one adapter
+    (weights_copy / layout.MANIFEST).unlink()
+    assert main(["models", "manifest", str(weights_copy), "--timestep", "250"]) == 0
+    assert f"{weights_copy}: OK" in capsys.readouterr().out
+    manifest = layout.read_manifest(weights_copy)
+    assert manifest.timestep == 250 and manifest.base == "by hand"
+    (weights_copy / "vae/config.json").write_text("{}")
+    assert main(["models", "manifest", str(weights_copy)]) == 1  # written, then checked
+    assert "problem" in capsys.readouterr().err

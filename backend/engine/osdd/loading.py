@@ -112,17 +112,17 @@ def verify_folder(folder: Path) -> list[str]:
         except Exception as exc:
             return [f"model configs: {exc}"]
         skips = EncoderSkips.for_vae(vae)
-    problems += _state_problems(folder / "unet/diffusion_pytorch_model.safetensors",
+    problems += _state_problems(folder, "unet/diffusion_pytorch_model.safetensors",
                                 _shapes(unet))
-    problems += _state_problems(folder / "vae/diffusion_pytorch_model.safetensors",
+    problems += _state_problems(folder, "vae/diffusion_pytorch_model.safetensors",
                                 _shapes(vae))
     if manifest.has(layout.EVAE_SKIPS):
-        problems += _state_problems(folder / layout.EVAE_SKIPS, _shapes(skips))
+        problems += _state_problems(folder, layout.EVAE_SKIPS, _shapes(skips))
     for file in layout.LORA_FILES.values():
         if manifest.has(file):
-            problems += _lora_problems(folder / file, unet)
+            problems += _lora_problems(folder, file, unet)
     if manifest.has(layout.PROMPT_EMBEDS):
-        problems += _embeds_problems(folder / layout.PROMPT_EMBEDS,
+        problems += _embeds_problems(folder, layout.PROMPT_EMBEDS,
                                      unet.config.cross_attention_dim)
     steps = scheduler.config.num_train_timesteps
     if not 0 <= manifest.timestep < steps:
@@ -138,19 +138,20 @@ def _shapes(module: torch.nn.Module) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v.shape) for k, v in module.state_dict().items()}
 
 
-def _read_shapes(path: Path) -> dict[str, tuple[int, ...]]:
-    with safe_open(str(path), "pt") as f:
-        return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-
-
-def _state_problems(path: Path, expected: dict[str, tuple[int, ...]]) -> list[str]:
-    name = path.relative_to(path.parents[1]).as_posix() if path.parent.name in (
-        "unet", "vae") else path.name
+def _read_shapes(folder: Path, name: str) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+    """Tensor shapes from a safetensors header (no data read), or the problem reading it."""
     try:
-        found = _read_shapes(path)
+        with safe_open(str(folder / name), "pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}, []
     except Exception as exc:
-        return [f"{name}: not a readable safetensors file ({exc})"]
-    problems = []
+        return {}, [f"{name}: not a readable safetensors file ({exc})"]
+
+
+def _state_problems(folder: Path, name: str, expected: dict[str, tuple[int, ...]]
+                    ) -> list[str]:
+    found, problems = _read_shapes(folder, name)
+    if problems:
+        return problems
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
     if missing:
@@ -164,18 +165,17 @@ def _state_problems(path: Path, expected: dict[str, tuple[int, ...]]) -> list[st
     return problems
 
 
-def _lora_problems(path: Path, unet: UNet2DConditionModel) -> list[str]:
-    try:
-        found = _read_shapes(path)
-    except Exception as exc:
-        return [f"{path.name}: not a readable safetensors file ({exc})"]
+def _lora_problems(folder: Path, name: str, unet: UNet2DConditionModel) -> list[str]:
+    found, problems = _read_shapes(folder, name)
+    if problems:
+        return problems
     modules = dict(unet.named_modules())
-    problems, ranks = [], set()
+    ranks = set()
     for key, shape in sorted(found.items()):
         stem, sep, kind = key.rpartition(".lora_")
         module = modules.get(stem)
         if not sep or module is None:
-            problems.append(f"{path.name}: {key} names no layer of this UNet")
+            problems.append(f"{name}: {key} names no layer of this UNet")
             continue
         weight = module.weight.shape
         if kind == "A.weight":
@@ -185,20 +185,20 @@ def _lora_problems(path: Path, unet: UNet2DConditionModel) -> list[str]:
             ranks.add(shape[1])
             ok = shape[0] == weight[0]
         if not ok:
-            problems.append(f"{path.name}: {key} has shape {list(shape)}, which does not fit "
+            problems.append(f"{name}: {key} has shape {list(shape)}, which does not fit "
                             f"the layer's weight {list(weight)}")
     if len(ranks) > 1:
-        problems.append(f"{path.name}: mixed LoRA ranks {sorted(ranks)}")
+        problems.append(f"{name}: mixed LoRA ranks {sorted(ranks)}")
     if not found:
-        problems.append(f"{path.name}: holds no tensors")
+        problems.append(f"{name}: holds no tensors")
     return problems
 
 
-def _embeds_problems(path: Path, width: int) -> list[str]:
-    try:
-        shape = _read_shapes(path).get("prompt_embeds")
-    except Exception as exc:
-        return [f"{path.name}: not a readable safetensors file ({exc})"]
+def _embeds_problems(folder: Path, name: str, width: int) -> list[str]:
+    found, problems = _read_shapes(folder, name)
+    if problems:
+        return problems
+    shape = found.get("prompt_embeds")
     if shape is None or len(shape) != 3 or shape[0] != 1 or shape[2] != width:
-        return [f"{path.name}: prompt_embeds has shape {shape}, expected (1, tokens, {width})"]
+        return [f"{name}: prompt_embeds has shape {shape}, expected (1, tokens, {width})"]
     return []

@@ -79,7 +79,7 @@ def format_table(rows: list[dict], args: argparse.Namespace) -> str:
     if first and first.get("peak_tflops"):
         for row in rows:
             if "tile_ms" in row:
-                rate = first["tflop_per_tile"] * args.batch / (row["tile_ms"] * args.batch / 1e3)
+                rate = first["tflop_per_tile"] / (row["tile_ms"] / 1e3)  # tile_ms is per tile
                 lines.append(f"{row['config']}: {rate:.1f} TFLOP/s achieved, "
                              f"{100 * rate / first['peak_tflops']:.1f} % of the bf16 peak")
     return "\n".join(lines)

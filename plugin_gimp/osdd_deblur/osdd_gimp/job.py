@@ -75,15 +75,13 @@ def deblur(host: Host, settings: Settings, bridge: BridgeClient) -> Outcome:
     if keep.is_empty():
         raise BridgeError("InvalidRequest", "the selection does not overlap the active layer")
     sent = keep.grow(settings.margin, host.bounds)
-    connection = {"server": settings.server, "token": settings.token,
-                  "autostart": settings.autostart}
     host.progress(0.0, f"Motion Deblur: contacting {settings.server}")
     info = server_info(bridge, settings, settings.autostart, host.progress)
     engine = choose_engine(info, settings.engine)
     fmt = host.pixel_format
     original = host.read(sent)
     inner = keep.relative_to(sent)
-    request = {"type": "deblur", **connection, "engine": engine["name"],
+    request = {"type": "deblur", **settings.connection(), "engine": engine["name"],
                "params": settings.params_for(engine), "width": sent.width,
                "height": sent.height, "channels": fmt.channels, "dtype": fmt.dtype,
                "keep": list(inner)}
@@ -122,9 +120,7 @@ def deblur(host: Host, settings: Settings, bridge: BridgeClient) -> Outcome:
 def server_info(bridge: BridgeClient, settings: Settings, autostart: bool,
                 report=lambda fraction, text: None) -> dict:
     """The server's GetInfo as a dict (starting a local server first when allowed)."""
-    request = {"type": "info", "server": settings.server, "token": settings.token,
-               "autostart": autostart}
-    for reply, _ in bridge.request(request):
+    for reply, _ in bridge.request({"type": "info", **settings.connection(autostart)}):
         if reply["type"] == "progress":
             report(0.0, reply.get("message", ""))
         elif reply["type"] == "info":

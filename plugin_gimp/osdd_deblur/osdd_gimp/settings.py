@@ -36,6 +36,11 @@ class Settings:
         if not self.server.strip():
             raise ValueError("the server address is empty")
 
+    def connection(self, autostart: bool | None = None) -> dict:
+        """The fields every bridge request carries to reach the server."""
+        return {"server": self.server, "token": self.token,
+                "autostart": self.autostart if autostart is None else autostart}
+
     def params_for(self, engine: dict) -> dict[str, float]:
         """The parameters to send, limited to those the engine (from GetInfo) has."""
         names = {p["name"] for p in engine.get("params", [])}

@@ -15,6 +15,8 @@ import torch
 from diffusers import UNet2DConditionModel
 from peft import LoraConfig
 
+from .layout import gamma_range
+
 ADAPTERS = ("real", "synthetic")
 LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj",
                 "ff.net.2", "conv1", "conv2", "conv_shortcut")
@@ -75,10 +77,7 @@ class DualAdapter:
 
     @property
     def gamma_range(self) -> tuple[float, float]:
-        if self.names == ADAPTERS:
-            return 0.0, 1.0
-        fixed = 0.0 if self.names == ("synthetic",) else 1.0
-        return fixed, fixed
+        return gamma_range(self.names)
 
     def weights(self, gamma: float) -> list[float]:
         mix = {"real": gamma, "synthetic": 1.0 - gamma}

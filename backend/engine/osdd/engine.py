@@ -40,9 +40,8 @@ class OsddEngine(Engine):
         self.fuse = fuse
         self.pipeline = None
         self._bytes_per_pixel: float | None = None
-        present = [n for n, f in layout.LORA_FILES.items() if self._manifest.has(f)]
-        self.gamma_range = ((0.0, 1.0) if len(present) == 2 else
-                            (0.0, 0.0) if present == ["synthetic"] else (1.0, 1.0))
+        self.gamma_range = layout.gamma_range(
+            {n for n, f in layout.LORA_FILES.items() if self._manifest.has(f)})
 
     def engine_params(self) -> tuple[ParamSpec, ...]:
         lo, hi = self.gamma_range

@@ -32,6 +32,15 @@ _HASH_CHUNK = 8 << 20
 SMALL_FILE = 64 << 20  # hashed at every load; bigger files are only size-checked
 
 
+def gamma_range(adapters: set[str] | tuple[str, ...]) -> tuple[float, float]:
+    """The gammas a model with these adapters can use: [0, 1] with both; otherwise fixed
+    at 0 ("synthetic" alone) or 1 ("real" alone, or none: the base model)."""
+    if set(adapters) >= set(LORA_FILES):
+        return 0.0, 1.0
+    fixed = 0.0 if set(adapters) == {"synthetic"} else 1.0
+    return fixed, fixed
+
+
 @dataclass(frozen=True)
 class FileEntry:
     bytes: int

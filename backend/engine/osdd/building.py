@@ -6,8 +6,6 @@ exactly the code that real weights use."""
 from __future__ import annotations
 
 import json
-import logging
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from ... import __version__
 from . import layout
 from .dda import ADAPTERS, add_adapters, save_adapter
 from .evae import EncoderSkips
+from .quiet import quiet_libraries
 
 _ATTN = ("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
          "DownBlock2D")
@@ -67,26 +66,11 @@ def versions() -> dict[str, str]:
     return found
 
 
-@contextmanager
-def _quiet_libraries():
-    """Building random models makes diffusers/transformers warn about things that are
-    intended here (casts, fresh weights) and draw progress bars; keep that off screen."""
-    loggers = [logging.getLogger(name) for name in ("diffusers", "transformers")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
 def make_model(folder: Path, arch: str = "tiny", seed: int = 0, timestep: int = 399,
                dtype: torch.dtype = torch.float32,
                adapters: tuple[str, ...] = ADAPTERS) -> layout.Manifest:
     """Write a random-weight model of `arch` into `folder` (created; must be empty)."""
-    with _quiet_libraries():
+    with quiet_libraries():
         return _make_model(folder, arch, seed, timestep, dtype, adapters)
 
 

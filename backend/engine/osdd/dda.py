@@ -16,6 +16,7 @@ from diffusers import UNet2DConditionModel
 from peft import LoraConfig
 
 from .layout import gamma_range
+from .quiet import quiet_libraries
 
 ADAPTERS = ("real", "synthetic")
 LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj",
@@ -41,8 +42,9 @@ def add_adapters(unet: UNet2DConditionModel, rank: int = DEFAULT_RANK,
 
 def save_adapter(unet: UNet2DConditionModel, name: str, path: Path) -> None:
     """Write one adapter, with its LoRA config as metadata, to a safetensors file."""
-    unet.save_lora_adapter(str(path.parent), adapter_name=name, weight_name=path.name,
-                           safe_serialization=True)
+    with quiet_libraries():  # diffusers warns about its own no-op to(dtype=None) here
+        unet.save_lora_adapter(str(path.parent), adapter_name=name, weight_name=path.name,
+                               safe_serialization=True)
 
 
 def load_adapter(unet: UNet2DConditionModel, name: str, path: Path) -> None:

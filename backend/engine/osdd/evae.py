@@ -13,6 +13,7 @@ import torch
 from diffusers import AutoencoderKL, ConfigMixin, ModelMixin
 from diffusers.configuration_utils import register_to_config
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 
 class EncoderSkips(ModelMixin, ConfigMixin):
@@ -65,10 +66,12 @@ def encode(vae: AutoencoderKL, image: torch.Tensor) -> tuple[torch.Tensor, list[
 
 
 def decode(vae: AutoencoderKL, skips: EncoderSkips | None, latent: torch.Tensor,
-           features: list[torch.Tensor]) -> torch.Tensor:
+           features: list[torch.Tensor], checkpointing: bool = False) -> torch.Tensor:
     """Scaled latent + skip features -> NCHW image, nominally in [-1, 1].
 
-    With skips None (or all-zero skips) this equals `vae.decode` exactly.
+    With skips None (or all-zero skips) this equals `vae.decode` exactly. `checkpointing`
+    recomputes each up block in the backward pass instead of keeping its activations
+    (training: the decoder's full-resolution activations dominate memory).
     """
     z = latent / vae.config.scaling_factor + _shift(vae)
     if vae.post_quant_conv is not None:
@@ -81,6 +84,9 @@ def decode(vae: AutoencoderKL, skips: EncoderSkips | None, latent: torch.Tensor,
         if skips is not None:
             feature = features[len(features) - 1 - i]
             h = h + skips.convs[i](feature.to(h.dtype))
-        h = block(h, None)
+        if checkpointing and torch.is_grad_enabled():
+            h = checkpoint(block, h, None, use_reentrant=False)
+        else:
+            h = block(h, None)
     h = dec.conv_act(dec.conv_norm_out(h))
     return dec.conv_out(h)

@@ -29,14 +29,7 @@ def load_pipeline(folder: Path, device: str | torch.device = "cpu",
                   channels_last: bool = False) -> OneStepDeblurPipeline:
     """Load a weights folder (see layout). Raises ConfigError naming what is wrong."""
     folder = Path(folder)
-    manifest = layout.check_folder(folder)
-    try:
-        unet, vae, skips, scheduler, embeds = _components(folder, manifest, dtype)
-    except ConfigError:
-        raise
-    except Exception as exc:  # diffusers/safetensors errors name the file; keep that
-        raise ConfigError(f"cannot load the OSDD weights in {folder}: {str(exc).strip()} "
-                          f"(`osdd models verify {folder}` lists every problem)") from exc
+    manifest, (unet, vae, skips, scheduler, embeds) = load_components(folder, dtype)
     memory = torch.channels_last if channels_last else torch.contiguous_format
     for module in (unet, vae, skips):
         if module is not None:
@@ -45,7 +38,24 @@ def load_pipeline(folder: Path, device: str | torch.device = "cpu",
     return OneStepDeblurPipeline(unet, vae, skips, scheduler, embeds, manifest.timestep, fuse)
 
 
-def _components(folder: Path, manifest: layout.Manifest, dtype: torch.dtype):
+def load_components(folder: Path, dtype: torch.dtype = torch.float32,
+                    adapters: tuple[str, ...] = tuple(layout.LORA_FILES)):
+    """The checked manifest and (unet, vae, skips or None, scheduler, prompt embedding)
+    on the CPU, with those of `adapters` the folder has loaded into the UNet. Training
+    loads the base this way, without the adapter it is about to train."""
+    folder = Path(folder)
+    manifest = layout.check_folder(folder)
+    try:
+        return manifest, _components(folder, manifest, dtype, adapters)
+    except ConfigError:
+        raise
+    except Exception as exc:  # diffusers/safetensors errors name the file; keep that
+        raise ConfigError(f"cannot load the OSDD weights in {folder}: {str(exc).strip()} "
+                          f"(`osdd models verify {folder}` lists every problem)") from exc
+
+
+def _components(folder: Path, manifest: layout.Manifest, dtype: torch.dtype,
+                adapters: tuple[str, ...]):
     common = {"local_files_only": True, "use_safetensors": True, "torch_dtype": dtype}
     unet = UNet2DConditionModel.from_pretrained(folder, subfolder="unet", **common)
     vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", **common)
@@ -58,7 +68,7 @@ def _components(folder: Path, manifest: layout.Manifest, dtype: torch.dtype):
         for param in skips.parameters():  # cast in place: diffusers' to(dtype) warns
             param.data = param.data.to(dtype)
     for name, file in layout.LORA_FILES.items():
-        if manifest.has(file):
+        if name in adapters and manifest.has(file):
             load_adapter(unet, name, folder / file)
     if manifest.has(layout.PROMPT_EMBEDS):
         embeds = load_file(folder / layout.PROMPT_EMBEDS)["prompt_embeds"]

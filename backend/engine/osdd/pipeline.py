@@ -34,18 +34,7 @@ class OneStepDeblurPipeline(DiffusionPipeline):
         self.adapters = DualAdapter(unet, fuse=fuse)
 
     def x0_from_output(self, latent: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        """The clean latent from the UNet output at timestep T, computed directly (the
-        schedulers clip x0 to [-1, 1], which is wrong for latents)."""
-        abar = self.scheduler.alphas_cumprod[self.config.timestep].item()
-        a, s = abar ** 0.5, (1.0 - abar) ** 0.5
-        kind = self.scheduler.config.prediction_type
-        if kind == "epsilon":
-            return (latent - s * output) / a
-        if kind == "v_prediction":
-            return a * latent - s * output
-        if kind == "sample":
-            return output
-        raise ValueError(f"unsupported prediction_type {kind!r}")
+        return one_step_x0(self.scheduler, self.config.timestep, latent, output)
 
     def encode(self, image: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """[0, 1] NCHW (padded) -> scaled latent and the eVAE's skip features."""
@@ -90,3 +79,19 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
         return x
     mode = "reflect" if ph < h and pw < w else "replicate"
     return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+
+def one_step_x0(scheduler: DDPMScheduler, timestep: int, latent: torch.Tensor,
+                output: torch.Tensor) -> torch.Tensor:
+    """The clean latent from the UNet output at `timestep`, computed directly (the
+    schedulers clip x0 to [-1, 1], which is wrong for latents)."""
+    abar = scheduler.alphas_cumprod[timestep].item()
+    a, s = abar ** 0.5, (1.0 - abar) ** 0.5
+    kind = scheduler.config.prediction_type
+    if kind == "epsilon":
+        return (latent - s * output) / a
+    if kind == "v_prediction":
+        return a * latent - s * output
+    if kind == "sample":
+        return output
+    raise ValueError(f"unsupported prediction_type {kind!r}")

@@ -19,6 +19,7 @@ from .errors import OsddError
 from .gimp_commands import add_gimp_commands
 from .model_commands import add_engine_options, add_model_commands, engine_options
 from .rpc.client import DEFAULT_ADDRESS
+from .train_commands import add_eval_command, add_train_commands
 from .types import Limits
 
 log = logging.getLogger("osdd")
@@ -91,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_info)
 
     add_model_commands(sub)
+    add_train_commands(sub)
+    add_eval_command(sub)
     add_gimp_commands(sub)
     demo = sub.add_parser("demo", help="start a local server and deblur the bundled sample")
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder for the results")

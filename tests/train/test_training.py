@@ -1,0 +1,163 @@
+"""Training end to end on the tiny model: `osdd data synth` makes pairs from the benchmark
+photos, `osdd train evae` and `osdd train synthetic|real` learn from them, the exports
+load in the server, and a resumed run repeats an uninterrupted one exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+torch = pytest.importorskip("torch")
+pytest.importorskip("accelerate")
+
+from backend.cli import main  # noqa: E402
+
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bench"
+# Small and fast: 64-px pairs, so every step sees whole images (only flips vary) and the
+# loss curve is not drowned in crop noise.
+FAST = ["--crop", "64", "--batch", "2", "--workers", "0", "--warmup", "0",
+        "--mixed-precision", "no", "--val-count", "4"]
+
+
+def _log(run: Path) -> tuple[list[dict], list[dict]]:
+    lines = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    return [x for x in lines if "step" in x], [x for x in lines if "val_step" in x]
+
+
+def _train(stage: str, base: Path, data: Path, out: Path, *extra: str) -> int:
+    return main(["train", stage, "--base", str(base), "--data", f"paired:{data}",
+                 "--out", str(out), *FAST, *extra])
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    from backend.engine.osdd.building import make_model
+
+    folder = tmp_path_factory.mktemp("train") / "tiny"
+    make_model(folder, "tiny", seed=0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("train") / "pairs"
+    assert main(["data", "synth", "--sharp", str(BENCH), "--out", str(out), "--count", "6",
+                 "--seed", "3", "--crop", "64"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def evae_run(tiny, pairs, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("train") / "evae"
+    assert _train("evae", tiny, pairs, run, "--steps", "24", "--lr", "1e-2",
+                  "--val-every", "12", "--save-every", "12") == 0
+    return run
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(evae_run, pairs, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("train") / "synthetic"
+    assert _train("synthetic", evae_run / "export", pairs, run, "--steps", "24",
+                  "--lr", "1e-2", "--rank", "4", "--val-every", "12",
+                  "--save-every", "12") == 0
+    return run
+
+
+def _falls(steps: list[dict]) -> bool:
+    losses = [s["loss"] for s in steps]
+    return np.mean(losses[-6:]) < np.mean(losses[:6])
+
+
+def test_evae_stage_learns_and_exports_a_loadable_model(evae_run, tiny):
+    from backend.engine.osdd.loading import verify_folder
+
+    steps, vals = _log(evae_run)
+    assert [s["step"] for s in steps] == list(range(1, 25))
+    assert _falls(steps)
+    assert [v["val_step"] for v in vals] == [0, 12, 24]
+    assert vals[-1]["val_psnr"] > vals[0]["val_psnr"] + 0.5
+    assert verify_folder(evae_run / "export") == []
+    trained = (evae_run / "export" / "evae_skips.safetensors").read_bytes()
+    assert trained != (tiny / "evae_skips.safetensors").read_bytes()
+
+
+def test_adapter_stage_learns_and_the_server_serves_it(synthetic_run, evae_run, tiny,
+                                                       start_server):
+    from backend.engine.osdd.engine import OsddEngine
+    from backend.engine.osdd.loading import verify_folder
+
+    steps, vals = _log(synthetic_run)
+    assert _falls(steps)
+    assert all(np.isfinite(s["gan"]) and np.isfinite(s["disc"]) for s in steps)
+    assert vals[-1]["val_psnr"] > vals[0]["val_psnr"]
+    export = synthetic_run / "export"
+    assert verify_folder(export) == []
+    assert (export / "lora_synthetic.safetensors").is_file()
+    photo = np.asarray(Image.open(BENCH / "butterfly.png").convert("RGB"))[:96, :128]
+
+    def deblur(folder: Path) -> np.ndarray:
+        client = start_server([OsddEngine(folder, device="cpu", dtype="fp32")]).client
+        return client.deblur_image(photo, engine="osdd").astype(float)
+
+    trained, untrained = deblur(export), deblur(evae_run / "export")
+    assert np.abs(trained - untrained).mean() > 1.0
+    sharp_error = np.abs(trained - photo).mean()
+    assert sharp_error < np.abs(deblur(tiny) - photo).mean()
+
+
+def test_real_adapter_on_top_gives_a_model_with_both_adapters(synthetic_run, pairs,
+                                                              tmp_path):
+    from backend.engine.osdd.loading import load_pipeline
+
+    run = tmp_path / "real"
+    assert _train("real", synthetic_run / "export", pairs, run, "--steps", "2",
+                  "--rank", "4", "--gan-weight", "0", "--ea-dists-weight", "0") == 0
+    pipe = load_pipeline(run / "export")
+    assert pipe.adapters.gamma_range == (0.0, 1.0)
+
+
+def test_resume_repeats_an_uninterrupted_run(evae_run, pairs, tmp_path):
+    base = evae_run / "export"
+    common = ("--steps", "6", "--lr", "1e-3", "--rank", "4", "--save-every", "3",
+              "--val-every", "100")
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    assert _train("synthetic", base, pairs, whole, *common) == 0
+    assert _train("synthetic", base, pairs, parts, *common, "--stop-after", "3") == 0
+    assert not (parts / "export").exists()
+    assert main(["train", "synthetic", "--out", str(parts), "--resume"]) == 0
+    losses = [[(s["loss"], s["gan"], s["disc"]) for s in _log(run)[0]]
+              for run in (whole, parts)]
+    assert len(losses[0]) == 6 and losses[0] == losses[1]
+    name = "lora_synthetic.safetensors"
+    assert (whole / "export" / name).read_bytes() == (parts / "export" / name).read_bytes()
+
+
+def test_checkpoints_hold_no_pickles_and_export_again(synthetic_run, tmp_path):
+    from backend.engine.osdd.loading import verify_folder
+
+    files = [p for p in (synthetic_run / "checkpoints").rglob("*") if p.is_file()]
+    assert files and {p.suffix for p in files} == {".safetensors", ".json"}
+    out = tmp_path / "again"
+    assert main(["train", "export", str(synthetic_run), "--out", str(out)]) == 0
+    assert verify_folder(out) == []
+    name = "lora_synthetic.safetensors"
+    assert (out / name).read_bytes() == (synthetic_run / "export" / name).read_bytes()
+
+
+def test_bad_runs_are_refused_clearly(evae_run, pairs, tiny, tmp_path, capsys):
+    assert _train("evae", tiny, pairs, evae_run) == 1
+    assert "not empty" in capsys.readouterr().err
+    assert main(["train", "evae", "--out", str(evae_run), "--resume", "--lr", "0.5"]) == 1
+    assert "lr: 0.01 -> 0.5" in capsys.readouterr().err
+    assert main(["train", "evae", "--out", str(tmp_path / "none"), "--resume"]) == 1
+    assert "no checkpoint" in capsys.readouterr().err
+    assert main(["train", "evae", "--out", str(tmp_path / "x"), "--data", "paired:x"]) == 1
+    assert "--base" in capsys.readouterr().err
+    assert _train("evae", tiny, tmp_path / "missing", tmp_path / "y") == 1
+    assert "missing" in capsys.readouterr().err

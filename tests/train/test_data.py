@@ -12,6 +12,7 @@ from backend.errors import ConfigError
 from backend.images import write_image
 from backend.train.data.folders import GoPro, PairedFolders
 from backend.train.data.realblur import RealBlur
+from backend.train.data.spec import open_dataset
 
 H, W = 24, 32
 
@@ -251,3 +252,37 @@ def test_items_load_in_a_torch_data_loader_with_workers_alike(inverted_pairs):
     assert batch["name"] == ["a"]
     np.testing.assert_array_equal(batch["sharp"][0].numpy(), alone.numpy())
     assert Image.open(root / "blur/a.png").size == (W, H)
+
+
+def test_specs_open_every_kind_of_dataset(gopro, realblur, inverted_pairs, tmp_path):
+    root, _ = gopro
+    assert len(open_dataset(f"gopro:{root}")) == 3
+    assert [i["name"] for i in open_dataset(f"GoPro:{root}:test")] == ["GOPR0384_11_00/000001"]
+    gamma = open_dataset(f"gopro:{root}:test:gamma")
+    assert gamma.pairs[0].blur.parent.name == "blur_gamma"
+    blur_root, _ = realblur
+    assert len(open_dataset(f"realblur-j:{blur_root}")) == 2
+    assert "RealBlur-R_" in open_dataset(f"realblur-r:{blur_root}:test")[0]["name"]
+    assert len(open_dataset(f"realblur:{blur_root / 'RealBlur_J_train_list.txt'}")) == 2
+    folder, _ = inverted_pairs
+    both = open_dataset(f"paired:{folder / 'blur'},{folder / 'sharp'}", crop=5, flip=True,
+                        seed=9)
+    assert (both.crop, both.flip, both.seed) == (5, True, 9)
+    assert len(open_dataset(f"paired:{folder}")) == 1
+    synth = open_dataset(f"synth:{folder / 'sharp'}:seed=3:length=7", crop=16, seed=1)
+    assert (len(synth), synth.seed, synth.crop) == (7, 3, 16)
+    assert open_dataset(f"synth:{folder / 'sharp'}", seed=4).seed == 4
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("nope:/data", "must start with one of gopro:, realblur-j:"),
+    ("/data/GOPRO_Large", "must start with one of"),
+    ("gopro:", "names no path"),
+    ("gopro::test", "names no path"),
+    ("gopro:/data:test:train", "repeats an option"),
+    ("synth:/photos:seed=many", "'seed=many' needs a whole number"),
+    ("paired:/no/such/blur,/no/such/sharp", "no such folder: /no/such/blur"),
+])
+def test_bad_specs_say_what_is_wrong(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        open_dataset(spec)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .data_commands import add_data_commands
 from .errors import OsddError
 from .gimp_commands import add_gimp_commands
 from .model_commands import add_engine_options, add_model_commands, engine_options
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_info)
 
     add_model_commands(sub)
+    add_data_commands(sub)
     add_gimp_commands(sub)
     demo = sub.add_parser("demo", help="start a local server and deblur the bundled sample")
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder for the results")

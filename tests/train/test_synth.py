@@ -1,15 +1,22 @@
-"""The synthetic camera-shake generator and its dataset."""
+"""The synthetic camera-shake generator, its dataset and `osdd data synth`."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
+from backend.cli import main
 from backend.errors import ConfigError
 from backend.images import write_image
 from backend.train.data.degrade import SynthSettings, blur_with, smooth_masks, synthesize
 from backend.train.data.kernels import random_kernel
+from backend.train.data.spec import open_dataset
 from backend.train.data.synthetic import SyntheticPairs
+from tests.conftest import SHARED_DATA
+
+BENCH = SHARED_DATA / "bench"
 
 
 def texture(size: int = 128, seed: int = 0) -> np.ndarray:
@@ -166,3 +173,55 @@ def test_a_crop_is_blurred_with_the_real_photo_around_it(photos):
         error = np.abs(blurred - expected)[edge]
         assert error.max() < 3 / 255
         assert np.abs(mirrored - expected)[edge].mean() > 5 * error.mean()
+
+
+def synth(out, *extra):
+    return main(["data", "synth", "--sharp", str(BENCH), "--out", str(out), "--count", "3",
+                 "--seed", "5", "--crop", "96", *extra])
+
+
+def files_of(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_data_synth_writes_a_paired_dataset_the_same_way_twice(tmp_path, capsys):
+    if not BENCH.is_dir():
+        pytest.skip(f"benchmark photos not found at {BENCH}")
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert synth(first) == 0 and synth(second) == 0
+    assert "synth 3/3 pairs" in capsys.readouterr().err
+    written = files_of(first)
+    names = ["000000_aloeL", "000001_building", "000002_butterfly"]
+    assert set(written) == {"synth.json"} | {f"{side}/{n}.png" for side in ("blur", "sharp")
+                                              for n in names}
+    assert written == files_of(second)
+    record = json.loads(written["synth.json"])
+    assert (record["seed"], record["count"], record["crop"]) == (5, 3, 96)
+    assert record["settings"]["quality_range"] == [70, 95]
+    for item, name in zip(record["items"], names, strict=True):
+        assert item["name"] == name and item["source"] == name.split("_", 1)[1] + ".png"
+        assert 70 <= item["jpeg_quality"] <= 95 and item["kernel_sizes"]
+        assert item["shot_noise"] > 0 and "kernels" not in item
+    data = open_dataset(f"paired:{first}")
+    assert [item["name"] for item in data] == names
+    blur, _, _, _ = SyntheticPairs(BENCH, 5, crop=96, length=3).sample(1)
+    np.testing.assert_allclose(data[1]["blur"].numpy().transpose(1, 2, 0), blur, atol=1e-6)
+
+
+def test_data_synth_keeps_a_non_empty_folder_unless_forced(tmp_path, capsys):
+    if not BENCH.is_dir():
+        pytest.skip(f"benchmark photos not found at {BENCH}")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert synth(out) == 1
+    assert "not empty" in capsys.readouterr().err and not (out / "blur").exists()
+    (out / "blur").mkdir()
+    (out / "blur" / "stale.png").write_bytes(b"old")
+    assert synth(out, "--force", "--quality-range", "90,90") == 0
+    assert not (out / "blur" / "stale.png").exists() and (out / "keep.txt").exists()
+    record = json.loads((out / "synth.json").read_text())
+    assert {item["jpeg_quality"] for item in record["items"]} == {90}
+    assert synth(tmp_path / "x", "--quality-range", "high") == 1
+    assert "--quality-range must look like MIN,MAX" in capsys.readouterr().err

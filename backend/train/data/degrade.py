@@ -77,6 +77,8 @@ def synthesize(sharp: np.ndarray, rng: np.random.Generator,
         blurred = np.einsum("khw,khwc->hwc", masks, blurred)
     else:
         blurred = blurred[0]
+    # Poisson-Gaussian in its Gaussian form (variance shot * x + read^2): at photo signal
+    # levels the photon counts are large enough for it, and it costs far less than Poisson.
     sigma = np.sqrt(np.float32(shot) * np.clip(blurred, 0, None) + np.float32(read ** 2))
     noisy = blurred + rng.standard_normal(blurred.shape, np.float32) * sigma
     encoded = np.clip(noisy, 0, 1) ** np.float32(1 / _GAMMA)

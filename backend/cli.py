@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .data_commands import add_data_commands
 from .errors import OsddError
 from .gimp_commands import add_gimp_commands
 from .model_commands import add_engine_options, add_model_commands, engine_options
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_info)
 
     add_model_commands(sub)
+    add_data_commands(sub)
     add_train_commands(sub)
     add_eval_command(sub)
     add_gimp_commands(sub)

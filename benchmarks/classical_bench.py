@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from scipy.signal import fftconvolve
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from backend.engine.blind import BlurEstimate, deconvolve  # noqa: E402
 from backend.engine.classical import ClassicalEngine  # noqa: E402
 from backend.engine.service import DeblurService  # noqa: E402
+from backend.train.data.protocol import protocol_blur  # noqa: E402
 from backend.types import JobSpec  # noqa: E402
 
 SERVICE = DeblurService([ClassicalEngine()])
@@ -37,16 +37,6 @@ def restore(blurred_rgb: np.ndarray, **params: float) -> tuple[np.ndarray, str]:
     tiling included). ``params`` are the engine's (strength, kernel_size, tile_size, overlap).
     Returns the image and the engine's note ("" when it trusted its kernel)."""
     return SERVICE.deblur(JobSpec(blurred_rgb, "classical", params))
-
-
-def blur(sharp: np.ndarray, kernel: np.ndarray, seed: int) -> np.ndarray:
-    """Protocol blur: per-channel 'same' convolution with symmetric boundary, noise 0.01,
-    clip, 8-bit rounding."""
-    r = kernel.shape[0] // 2
-    out = np.stack([fftconvolve(np.pad(sharp[..., c], r, mode="symmetric"), kernel, "valid")
-                    for c in range(sharp.shape[2])], axis=-1)
-    out = out + np.random.default_rng(seed).normal(0.0, 0.01, out.shape)
-    return (np.round(np.clip(out, 0, 1) * 255) / 255).astype(np.float32)
 
 
 def unsharp(img: np.ndarray, sigma: float = 2.0, amount: float = 1.0) -> np.ndarray:
@@ -64,7 +54,7 @@ def load_rgb(path: Path) -> np.ndarray:
 
 
 def run_case(sharp: np.ndarray, kernel: np.ndarray, seed: int) -> dict[str, object]:
-    blurred = blur(sharp, kernel, seed)
+    blurred = protocol_blur(sharp, kernel, seed)
     t = time.perf_counter()
     blind, note = restore(blurred)
     dt = time.perf_counter() - t
@@ -80,7 +70,7 @@ def time_2mp(sharp: np.ndarray, kernel: np.ndarray) -> tuple[float, float]:
     and its PSNR gain (dB) over the blurred input."""
     big = np.clip(ndimage.zoom(sharp, (1200 / sharp.shape[0], 1700 / sharp.shape[1], 1),
                                order=1), 0, 1).astype(np.float32)
-    blurred = blur(big, kernel, 0)
+    blurred = protocol_blur(big, kernel, 0)
     mp = big.shape[0] * big.shape[1] / 1e6
     t = time.perf_counter()
     restored, _ = restore(blurred)

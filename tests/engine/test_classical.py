@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from backend.engine.classical import ClassicalEngine
 from backend.engine.service import DeblurService
+from backend.train.data.protocol import protocol_blur
 from backend.types import JobSpec
 
 from ..conftest import SHARED_DATA  # noqa: TID252
@@ -32,10 +32,7 @@ def blurred_case(size=192, kernel_index=1, seed=5):
     sharp = sharp[y:y + size, x:x + size]
     kernels = np.load(SHARED_DATA / "bench" / "kernels.npz")
     kernel = kernels[sorted(kernels.files)[kernel_index]]
-    blurred = np.stack([ndimage.convolve(sharp[:, :, c], kernel, mode="reflect")
-                        for c in range(3)], axis=2)
-    noisy = blurred + np.random.default_rng(seed).normal(0, 0.01, blurred.shape)
-    return sharp, np.clip(noisy, 0, 1).astype(np.float32)
+    return sharp, protocol_blur(sharp, kernel, seed)
 
 
 def test_blind_deblurring_gains_two_db_on_a_known_blur():

@@ -13,8 +13,9 @@ from backend.engine.blind import (
     deconvolve,
     estimate_blur,
 )
+from backend.train.data.protocol import protocol_blur
 
-from ._helpers import blur, line_kernel, luma, psnr
+from ._helpers import line_kernel, luma, psnr
 
 
 def shift_invariant_corr(a: np.ndarray, b: np.ndarray) -> float:
@@ -30,7 +31,7 @@ def shift_invariant_corr(a: np.ndarray, b: np.ndarray) -> float:
 def case(photo: np.ndarray, shake_kernel: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, BlurEstimate]:
     k = shake_kernel
-    blurred = blur(photo, k, seed=3)
+    blurred = protocol_blur(photo, k, seed=3)
     return photo, blurred, k, estimate_blur(luma(blurred), max_kernel_size=21)
 
 

@@ -8,8 +8,7 @@ import numpy as np
 from backend.engine.blind import BlurEstimate, deconvolve
 from backend.engine.blind.deconvolve import edge_support
 from backend.engine.blind.guard import agreement, drop_unshared, prune_detached
-
-from ._helpers import blur
+from backend.train.data.protocol import protocol_blur
 
 
 def _stroke(n: int = 31) -> np.ndarray:
@@ -59,7 +58,7 @@ def test_no_ringing_in_flat_surroundings() -> None:
     sharp = np.where((yy - 80) ** 2 + (xx - 120) ** 2 < 30 ** 2, 0.9, 0.4).astype(np.float32)
     k = np.zeros((25, 25), np.float32)
     k[12, 2:23] = 1.0 / 21
-    blurred = blur(sharp[..., None], k, seed=5)
+    blurred = protocol_blur(sharp[..., None], k, seed=5)
     support = edge_support(blurred[..., 0], k)
     # at the disc edge: full support; far away only sensor noise (weak, partial support)
     assert support[80, 120 - 30] == 1.0 and support[80, 20] < 0.3

@@ -1,0 +1,23 @@
+"""The benchmark protocol blur (shared/data/README.md "Protocol"), written once so that the
+benchmark, the engine tests and any evaluation degrade images the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+
+def protocol_blur(sharp: np.ndarray, kernel: np.ndarray, seed: int,
+                  noise: float = 0.01) -> np.ndarray:
+    """Blur `sharp` (HxW or HxWxC float in [0, 1]) with `kernel` (odd square) per channel,
+    "same" size with a symmetric boundary; add Gaussian noise of std `noise` drawn from
+    ``default_rng(seed)``; clip to [0, 1]; round to 8 bits. Returns float32 of the input's
+    shape."""
+    r = kernel.shape[0] // 2
+    chans = sharp[..., None] if sharp.ndim == 2 else sharp
+    out = np.stack([fftconvolve(np.pad(chans[..., c], r, mode="symmetric"), kernel, "valid")
+                    for c in range(chans.shape[2])], axis=-1)
+    # The noise is added in float64 (the benchmark's historical numbers were made so).
+    out = out + np.random.default_rng(seed).normal(0.0, noise, out.shape)
+    out = (np.round(np.clip(out, 0, 1) * 255) / 255).astype(np.float32)
+    return out[..., 0] if sharp.ndim == 2 else out

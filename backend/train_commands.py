@@ -72,6 +72,7 @@ def add_train_commands(sub) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .train.checkpoint import checkpoints
     from .train.config import TrainConfig
     from .train.loop import train
 
@@ -85,6 +86,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.data is not None:
         given["data"] = args.data
     if args.resume:
+        if not checkpoints(args.out):
+            raise ConfigError(f"{args.out} has no checkpoint to resume from")
         config = TrainConfig.resumed(args.out, args.stage, given)
     else:
         missing = [f"--{k}" for k in ("base", "data") if k not in given]

@@ -18,6 +18,7 @@ from .stages import AdapterModel, EvaeModel  # noqa: E402
 
 def build_models(config: TrainConfig) -> tuple[EvaeModel | AdapterModel,
                                                 LatentDiscriminator | None]:
+    torch.manual_seed(config.seed)  # the LoRA and head initialisations: runs repeat
     # No adapters from the base: each adapter trains alone on the frozen base model.
     manifest, (unet, vae, skips, scheduler, embeds) = load_components(
         Path(config.base), torch.float32, adapters=())

@@ -22,7 +22,7 @@ BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bench"
 # Small and fast: 64-px pairs, so every step sees whole images (only flips vary) and the
 # loss curve is not drowned in crop noise.
 FAST = ["--crop", "64", "--batch", "2", "--workers", "0", "--warmup", "0",
-        "--mixed-precision", "no", "--val-count", "4"]
+        "--mixed-precision", "no", "--val-count", "4", "--ea-dists-weight", "0"]
 
 
 def _log(run: Path) -> tuple[list[dict], list[dict]]:
@@ -40,7 +40,7 @@ def tiny(tmp_path_factory) -> Path:
     from backend.engine.osdd.building import make_model
 
     folder = tmp_path_factory.mktemp("train") / "tiny"
-    make_model(folder, "tiny", seed=0)
+    make_model(folder, "tiny", seed=0, adapters=())  # a base model: no adapters yet
     return folder
 
 

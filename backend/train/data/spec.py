@@ -7,6 +7,8 @@
     paired:BLUR_DIR,SHARP_DIR          two folders matched by file stem
     paired:DIR                         DIR/blur and DIR/sharp (what `osdd data synth` writes)
     synth:SHARP_DIR[:seed=N][:length=N] synthetic camera shake made on the fly
+    bench:DIR[:quick|:full]            the benchmark protocol on a bench folder (photos +
+                                       kernels.npz); quick: photo i with kernel i
 
 The split defaults to train. Options are the colon-separated words at the end, so a path
 may itself hold colons (C:\\photos)."""
@@ -18,6 +20,7 @@ from pathlib import Path
 from torch.utils.data import Dataset
 
 from ...errors import ConfigError
+from .bench import BenchPairs
 from .folders import GOPRO_SPLITS, GoPro, PairedFolders
 from .realblur import RealBlur
 from .synthetic import SyntheticPairs
@@ -25,7 +28,7 @@ from .synthetic import SyntheticPairs
 # kind -> the option words it takes (a trailing "=" marks a key=integer option)
 _OPTIONS = {"gopro": (*GOPRO_SPLITS, "gamma"), "realblur-j": GOPRO_SPLITS,
             "realblur-r": GOPRO_SPLITS, "realblur": (), "paired": (),
-            "synth": ("seed=", "length=")}
+            "synth": ("seed=", "length="), "bench": ("quick", "full")}
 
 
 def open_dataset(spec: str, crop: int | None = None, flip: bool = False,
@@ -48,6 +51,8 @@ def open_dataset(spec: str, crop: int | None = None, flip: bool = False,
         if not sharp_dir:
             blur_dir, sharp_dir = str(Path(path) / "blur"), str(Path(path) / "sharp")
         return PairedFolders(blur_dir, sharp_dir, crop=crop, flip=flip, seed=seed)
+    if kind == "bench":
+        return BenchPairs(path, full="full" in options)
     values = dict(o.split("=") for o in options)
     length = int(values["length"]) if "length" in values else None
     return SyntheticPairs(path, int(values.get("seed", seed)), crop=crop, length=length)

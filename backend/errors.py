@@ -53,3 +53,8 @@ class InternalError(OsddError):
 
 class ConfigError(OsddError):
     """The server or client configuration is invalid (bad flags, unsafe bind, bad files)."""
+
+
+class MetricWeightsMissing(ConfigError):
+    """A converted perceptual-metric weights file (LPIPS, DISTS) is not where it was looked
+    for; the message names the file and the command that creates it."""

@@ -1,0 +1,48 @@
+"""Where the converted perceptual-metric weights live, and loading them (safetensors only).
+
+The files are made once by scripts/convert_perceptual_weights.py, the one step that reads
+the upstream pickles; everything at run time reads safetensors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ...errors import MetricWeightsMissing
+
+ENV_VAR = "OSDD_METRIC_WEIGHTS"
+DEFAULT_DIR = Path("~/.cache/osdd/perceptual")
+CONVERT_COMMAND = "python scripts/convert_perceptual_weights.py --out {folder}"
+
+VGG16 = "vgg16.safetensors"
+ALEXNET = "alexnet.safetensors"
+LPIPS_HEADS = {"alex": "lpips_alex.safetensors", "vgg": "lpips_vgg.safetensors"}
+DISTS = "dists.safetensors"
+ALL_FILES = (VGG16, ALEXNET, *LPIPS_HEADS.values(), DISTS)
+MANIFEST = "manifest.json"
+
+
+def metric_weights_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The folder to read: the explicit argument, else $OSDD_METRIC_WEIGHTS, else
+    ~/.cache/osdd/perceptual. Whether it holds anything is checked per file on loading."""
+    chosen = explicit if explicit is not None else os.environ.get(ENV_VAR) or DEFAULT_DIR
+    return Path(chosen).expanduser()
+
+
+def weight_file(name: str, weights_dir: str | os.PathLike | None = None) -> Path:
+    """Path of one converted file; raises MetricWeightsMissing naming it when absent."""
+    folder = metric_weights_dir(weights_dir)
+    path = folder / name
+    if not path.is_file():
+        raise MetricWeightsMissing(
+            f"perceptual-metric weights file {name} not found in {folder}; create it with "
+            f"`{CONVERT_COMMAND.format(folder=folder)}` (or set {ENV_VAR} to the folder "
+            "that holds it)")
+    return path
+
+
+def load_tensors(name: str, weights_dir: str | os.PathLike | None = None) -> dict:
+    """All tensors of one converted file, on the CPU."""
+    from safetensors.torch import load_file
+
+    return load_file(weight_file(name, weights_dir))

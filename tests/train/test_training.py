@@ -22,7 +22,7 @@ BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bench"
 # Small and fast: 64-px pairs, so every step sees whole images (only flips vary) and the
 # loss curve is not drowned in crop noise.
 FAST = ["--crop", "64", "--batch", "2", "--workers", "0", "--warmup", "0",
-        "--mixed-precision", "no", "--val-count", "4", "--ea-dists-weight", "0"]
+        "--mixed-precision", "no", "--val-count", "4"]
 
 
 def _log(run: Path) -> tuple[list[dict], list[dict]]:
@@ -55,18 +55,30 @@ def pairs(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def evae_run(tiny, pairs, tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("train") / "evae"
-    assert _train("evae", tiny, pairs, run, "--steps", "24", "--lr", "1e-2",
-                  "--val-every", "12", "--save-every", "12") == 0
+    assert _train("evae", tiny, pairs, run, "--steps", "30", "--lr", "3e-2",
+                  "--val-every", "15", "--save-every", "15") == 0
     return run
 
 
 @pytest.fixture(scope="module")
 def synthetic_run(evae_run, pairs, tmp_path_factory) -> Path:
+    # MSE only: on a random tiny UNet the adapter's effect is small, and EA-DISTS and the
+    # adversarial term would hide it (the resume test runs every loss).
     run = tmp_path_factory.mktemp("train") / "synthetic"
-    assert _train("synthetic", evae_run / "export", pairs, run, "--steps", "24",
-                  "--lr", "1e-2", "--rank", "4", "--val-every", "12",
-                  "--save-every", "12") == 0
+    assert _train("synthetic", evae_run / "export", pairs, run, "--steps", "30",
+                  "--lr", "3e-2", "--rank", "4", "--val-every", "15", "--save-every", "15",
+                  "--ea-dists-weight", "0", "--gan-weight", "0") == 0
     return run
+
+
+def _same_tensors(a: Path, b: Path) -> None:
+    """Same tensor names and values (the header's metadata lists LoRA targets in set
+    order, which differs between processes)."""
+    from safetensors.torch import load_file
+
+    first, second = load_file(a), load_file(b)
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
 
 
 def _falls(steps: list[dict]) -> bool:
@@ -78,9 +90,9 @@ def test_evae_stage_learns_and_exports_a_loadable_model(evae_run, tiny):
     from backend.engine.osdd.loading import verify_folder
 
     steps, vals = _log(evae_run)
-    assert [s["step"] for s in steps] == list(range(1, 25))
-    assert _falls(steps)
-    assert [v["val_step"] for v in vals] == [0, 12, 24]
+    assert [s["step"] for s in steps] == list(range(1, 31))
+    assert _falls(steps) and all(s["ea_dists"] > 0 for s in steps)
+    assert [v["val_step"] for v in vals] == [0, 15, 30]
     assert vals[-1]["val_psnr"] > vals[0]["val_psnr"] + 0.5
     assert verify_folder(evae_run / "export") == []
     trained = (evae_run / "export" / "evae_skips.safetensors").read_bytes()
@@ -94,8 +106,7 @@ def test_adapter_stage_learns_and_the_server_serves_it(synthetic_run, evae_run, 
 
     steps, vals = _log(synthetic_run)
     assert _falls(steps)
-    assert all(np.isfinite(s["gan"]) and np.isfinite(s["disc"]) for s in steps)
-    assert vals[-1]["val_psnr"] > vals[0]["val_psnr"]
+    assert vals[-1]["val_psnr"] > vals[0]["val_psnr"] + 0.05
     export = synthetic_run / "export"
     assert verify_folder(export) == []
     assert (export / "lora_synthetic.safetensors").is_file()
@@ -131,11 +142,12 @@ def test_resume_repeats_an_uninterrupted_run(evae_run, pairs, tmp_path):
     assert _train("synthetic", base, pairs, parts, *common, "--stop-after", "3") == 0
     assert not (parts / "export").exists()
     assert main(["train", "synthetic", "--out", str(parts), "--resume"]) == 0
-    losses = [[(s["loss"], s["gan"], s["disc"]) for s in _log(run)[0]]
+    losses = [[(s["loss"], s["ea_dists"], s["gan"], s["disc"]) for s in _log(run)[0]]
               for run in (whole, parts)]
     assert len(losses[0]) == 6 and losses[0] == losses[1]
-    name = "lora_synthetic.safetensors"
-    assert (whole / "export" / name).read_bytes() == (parts / "export" / name).read_bytes()
+    assert np.isfinite(losses[0]).all()
+    _same_tensors(whole / "export" / "lora_synthetic.safetensors",
+                  parts / "export" / "lora_synthetic.safetensors")
 
 
 def test_checkpoints_hold_no_pickles_and_export_again(synthetic_run, tmp_path):
@@ -146,15 +158,15 @@ def test_checkpoints_hold_no_pickles_and_export_again(synthetic_run, tmp_path):
     out = tmp_path / "again"
     assert main(["train", "export", str(synthetic_run), "--out", str(out)]) == 0
     assert verify_folder(out) == []
-    name = "lora_synthetic.safetensors"
-    assert (out / name).read_bytes() == (synthetic_run / "export" / name).read_bytes()
+    _same_tensors(out / "lora_synthetic.safetensors",
+                  synthetic_run / "export" / "lora_synthetic.safetensors")
 
 
 def test_bad_runs_are_refused_clearly(evae_run, pairs, tiny, tmp_path, capsys):
     assert _train("evae", tiny, pairs, evae_run) == 1
     assert "not empty" in capsys.readouterr().err
     assert main(["train", "evae", "--out", str(evae_run), "--resume", "--lr", "0.5"]) == 1
-    assert "lr: 0.01 -> 0.5" in capsys.readouterr().err
+    assert "lr: 0.03 -> 0.5" in capsys.readouterr().err
     assert main(["train", "evae", "--out", str(tmp_path / "none"), "--resume"]) == 1
     assert "no checkpoint" in capsys.readouterr().err
     assert main(["train", "evae", "--out", str(tmp_path / "x"), "--data", "paired:x"]) == 1

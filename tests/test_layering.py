@@ -19,6 +19,8 @@ FORBIDDEN = {
     "backend/errors.py": ("torch", "grpc", "numpy", "backend.engine", "backend.rpc"),
     "backend/images.py": ("torch", "grpc", "scipy", "backend.engine", "backend.server"),
     "desktop_gui": ("torch", "diffusers", "peft", "backend.engine", "backend.server"),
+    "backend/train": ("grpc", "grpc_health", "grpc_reflection", "PyQt6", "backend.rpc",
+                      "backend.server", "backend.cli"),
     "backend/gimp": ("torch", "diffusers", "scipy", "PyQt6", "backend.engine",
                      "backend.server"),
 }

@@ -173,3 +173,42 @@ def test_bad_runs_are_refused_clearly(evae_run, pairs, tiny, tmp_path, capsys):
     assert "--base" in capsys.readouterr().err
     assert _train("evae", tiny, tmp_path / "missing", tmp_path / "y") == 1
     assert "missing" in capsys.readouterr().err
+
+
+def test_decoder_lora_is_folded_into_the_exported_vae(tiny, pairs, tmp_path):
+    from safetensors.torch import load_file
+
+    from backend.engine.osdd.loading import verify_folder
+
+    run = tmp_path / "evae-lora"
+    assert _train("evae", tiny, pairs, run, "--steps", "3", "--lr", "1e-2",
+                  "--decoder-rank", "2", "--ea-dists-weight", "0") == 0
+    export = run / "export"
+    assert verify_folder(export) == []
+    name = "vae/diffusion_pytorch_model.safetensors"
+    trained, base = load_file(export / name), load_file(tiny / name)
+    assert trained.keys() == base.keys()  # plain VAE weights: the engine loads them as is
+    changed = [k for k in base if not torch.equal(trained[k], base[k])]
+    assert changed and all(k.startswith("decoder.") for k in changed)
+
+
+@pytest.mark.slow
+def test_accelerate_launch_trains_on_two_processes(evae_run, pairs, tmp_path):
+    """The README's scale-out command, with two CPU processes standing in for two GPUs."""
+    import subprocess
+    import sys
+
+    from backend.engine.osdd.loading import verify_folder
+
+    run = tmp_path / "two"
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--cpu",
+               "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+               "--dynamo_backend", "no", "-m", "backend.cli", "train", "synthetic",
+               "--base", str(evae_run / "export"), "--data", f"paired:{pairs}",
+               "--out", str(run), *FAST, "--batch", "1", "--steps", "4", "--rank", "4",
+               "--save-every", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps, _ = _log(run)
+    assert [s["step"] for s in steps] == [1, 2, 3, 4]  # one line per step, not per process
+    assert verify_folder(run / "export") == []

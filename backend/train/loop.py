@@ -29,7 +29,7 @@ from .config import TrainConfig
 from .discriminator import discriminator_loss, generator_loss
 from .export import export_weights
 from .losses import ImageLoss
-from .sampling import StepBatches, TrainSamples, validation_batch
+from .sampling import StepBatches, TrainSamples, validation_set
 from .stages import load_trainable_state, trainable_state
 
 log = logging.getLogger(__name__)
@@ -268,11 +268,11 @@ class _Trainer:
     def validate(self) -> None:
         """PSNR of the stage's restoration on the fixed validation crops (main process)."""
         if self.acc.is_main_process:
-            batch = validation_batch(self.val_pairs, self.config.val_count, self.config.crop)
+            pairs = validation_set(self.val_pairs, self.config.val_count, self.config.crop)
             model = self.acc.unwrap_model(self.model)
             psnrs, inputs = [], []
             with self.acc.autocast():
-                for blur, sharp in zip(batch["blur"], batch["sharp"], strict=True):
+                for blur, sharp in pairs:
                     out = model.restore(blur[None].to(self.acc.device)).float().cpu()
                     psnrs.append(_psnr(out[0], sharp))
                     inputs.append(_psnr(blur, sharp))

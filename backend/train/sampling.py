@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from ..errors import ConfigError
-
+from .data.pairs import crop_origin, random_flips
 
 STREAM = 10**8  # datasets longer than this are streams, read in order, never shuffled
 
@@ -42,33 +42,19 @@ class TrainSamples(Dataset):
 
     def __getitem__(self, n: int) -> dict[str, torch.Tensor]:
         item = self.pairs[self._index(int(n))]
+        blur, sharp = item["blur"], item["sharp"]
+        if blur.shape != sharp.shape:
+            raise ConfigError(f"pair {item.get('name', '?')}: blurred and sharp images "
+                              "differ in size")
         rng = np.random.default_rng([self.seed, n, 1])
-        blur, sharp = crop_pair(item["blur"], item["sharp"], self.crop, rng, item.get("name"))
+        y, x = crop_origin(tuple(sharp.shape[-2:]), self.crop, rng, item.get("name"))
+        window = (..., slice(y, y + self.crop), slice(x, x + self.crop))
+        blur, sharp = blur[window], sharp[window]
         if self.augment:
-            if rng.random() < 0.5:
-                blur, sharp = blur.flip(-1), sharp.flip(-1)
-            if rng.random() < 0.5:
-                blur, sharp = blur.flip(-2), sharp.flip(-2)
+            # CHW tensors: the HxW flips of the data package, on (H, W, C)-ordered views
+            blur, sharp = (torch.from_numpy(a).permute(2, 0, 1) for a in random_flips(
+                rng, blur.permute(1, 2, 0).numpy(), sharp.permute(1, 2, 0).numpy()))
         return {"blur": blur.contiguous(), "sharp": sharp.contiguous()}
-
-
-def crop_pair(blur: torch.Tensor, sharp: torch.Tensor, size: int,
-              rng: np.random.Generator | None, name: str | None = None
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A size x size window of both images: random with `rng`, else the centre one."""
-    h, w = sharp.shape[-2:]
-    if blur.shape[-2:] != (h, w):
-        raise ConfigError(f"pair {name or '?'}: blurred {tuple(blur.shape[-2:])} and sharp "
-                          f"{(h, w)} differ in size")
-    if h < size or w < size:
-        raise ConfigError(f"pair {name or '?'} is {w}x{h}, smaller than the {size}-px crop; "
-                          "use a smaller --crop")
-    if rng is None:
-        top, left = (h - size) // 2, (w - size) // 2
-    else:
-        top, left = int(rng.integers(h - size + 1)), int(rng.integers(w - size + 1))
-    window = (..., slice(top, top + size), slice(left, left + size))
-    return blur[window], sharp[window]
 
 
 class StepBatches(Sampler):
@@ -89,11 +75,22 @@ class StepBatches(Sampler):
             yield list(range(first, first + self.batch))
 
 
-def validation_batch(pairs: Dataset, count: int, crop: int) -> dict[str, torch.Tensor]:
-    """The first `count` pairs, centre-cropped: a fixed set, comparable across steps."""
+def validation_set(pairs: Dataset, count: int, crop: int
+                   ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The first `count` pairs, each centre-cropped to at most crop x crop and to a
+    multiple of 64 (the model's): a fixed set, comparable across steps, that also takes
+    photos smaller than the training crop."""
     if len(pairs) == 0:
         raise ConfigError("the validation data holds no pairs")
-    items = [pairs[i] for i in range(min(count, len(pairs)))]
-    crops = [crop_pair(it["blur"], it["sharp"], crop, None, it.get("name")) for it in items]
-    return {"blur": torch.stack([b for b, _ in crops]),
-            "sharp": torch.stack([s for _, s in crops])}
+    out = []
+    for i in range(min(count, len(pairs))):
+        item = pairs[i]
+        h, w = item["sharp"].shape[-2:]
+        size_h, size_w = min(crop, h // 64 * 64), min(crop, w // 64 * 64)
+        if not (size_h and size_w) or item["blur"].shape[-2:] != (h, w):
+            raise ConfigError(f"validation pair {item.get('name', i)} is {w}x{h} or its "
+                              "images differ in size; pairs need at least 64x64 pixels")
+        top, left = (h - size_h) // 2, (w - size_w) // 2
+        window = (..., slice(top, top + size_h), slice(left, left + size_w))
+        out.append((item["blur"][window], item["sharp"][window]))
+    return out

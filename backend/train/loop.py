@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState, GradientState
 from torch.utils.data import DataLoader
 
 from ..errors import ConfigError
@@ -61,10 +62,16 @@ def train(config: TrainConfig, run: Path, resume: bool = False,
     accelerator = Accelerator(mixed_precision=_precision(config.mixed_precision),
                               gradient_accumulation_steps=config.accumulate,
                               log_with="tensorboard", project_dir=str(run / "tb"))
-    trainer = _Trainer(config, run, accelerator, echo)
-    if resume:
-        trainer.restore(checkpoint.checkpoints(run)[-1])
-    return trainer.run(stop_after)
+    try:
+        trainer = _Trainer(config, run, accelerator, echo)
+        if resume:
+            trainer.restore(checkpoint.checkpoints(run)[-1])
+        return trainer.run(stop_after)
+    finally:
+        # accelerate keeps its settings process-wide, and refuses a second run in the same
+        # process with another precision; the process group (partial state) stays.
+        AcceleratorState._reset_state()
+        GradientState._reset_state()
 
 
 def training_pairs(config: TrainConfig):

@@ -212,3 +212,22 @@ def test_accelerate_launch_trains_on_two_processes(evae_run, pairs, tmp_path):
     steps, _ = _log(run)
     assert [s["step"] for s in steps] == [1, 2, 3, 4]  # one line per step, not per process
     assert verify_folder(run / "export") == []
+
+
+def test_gradient_checkpointing_and_bf16_train_the_same_model(evae_run, pairs, tmp_path):
+    """Checkpointing only trades memory for time: same losses (so same gradients); bf16
+    autocast gives the same losses to bf16 precision."""
+    runs = {}
+    for name, extra in (("plain", ()), ("checkpointed", ("--gradient-checkpointing",)),
+                        ("bf16", ("--mixed-precision", "bf16"))):
+        run = tmp_path / name
+        args = [a for a in FAST if a not in ("--mixed-precision", "no")] + list(extra)
+        if "--mixed-precision" not in extra:
+            args += ["--mixed-precision", "no"]
+        assert main(["train", "synthetic", "--base", str(evae_run / "export"), "--data",
+                     f"paired:{pairs}", "--out", str(run), *args, "--steps", "2",
+                     "--rank", "4"]) == 0
+        runs[name] = [(s["mse"], s["ea_dists"], s["gan"]) for s in _log(run)[0]]
+    assert runs["checkpointed"] == runs["plain"]
+    assert np.allclose(runs["bf16"], runs["plain"], rtol=2e-2)
+    assert runs["bf16"] != runs["plain"]  # it really ran in bf16

@@ -71,7 +71,18 @@ def add_train_commands(sub) -> None:
     export.set_defaults(run=_export)
 
 
+def _require_train_extra() -> None:
+    from importlib.util import find_spec
+
+    missing = [m for m in ("torch", "diffusers", "accelerate", "tensorboard")
+               if find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"training needs {', '.join(missing)}: install the [train] extra "
+                          "(pip install -e \".[train]\")")
+
+
 def _train(args: argparse.Namespace) -> int:
+    _require_train_extra()
     from .train.checkpoint import checkpoints
     from .train.config import TrainConfig
     from .train.loop import train

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -30,6 +29,7 @@ from .config import TrainConfig
 from .discriminator import discriminator_loss, generator_loss
 from .export import export_weights
 from .losses import ImageLoss
+from .metrics import psnr
 from .sampling import StepBatches, TrainSamples, validation_set
 from .stages import load_trainable_state, trainable_state
 
@@ -281,8 +281,8 @@ class _Trainer:
             with self.acc.autocast():
                 for blur, sharp in pairs:
                     out = model.restore(blur[None].to(self.acc.device)).float().cpu()
-                    psnrs.append(_psnr(out[0], sharp))
-                    inputs.append(_psnr(blur, sharp))
+                    psnrs.append(psnr(out[0], sharp))
+                    inputs.append(psnr(blur, sharp))
             entry = {"val_step": self.step, "val_psnr": sum(psnrs) / len(psnrs),
                      "val_input_psnr": sum(inputs) / len(inputs)}
             self.acc.log({"val/psnr": entry["val_psnr"]}, step=self.step)
@@ -305,11 +305,6 @@ class _Trainer:
         if self.acc.is_main_process:
             with (self.run_dir / LOG).open("a") as f:
                 f.write(json.dumps(entry) + "\n")
-
-
-def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = torch.mean((a.float().clamp(0, 1) - b.float()) ** 2).item()
-    return 10 * math.log10(1 / max(mse, 1e-12))
 
 
 @contextmanager

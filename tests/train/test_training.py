@@ -95,6 +95,7 @@ def test_evae_stage_learns_and_exports_a_loadable_model(evae_run, tiny):
     assert [v["val_step"] for v in vals] == [0, 15, 30]
     assert vals[-1]["val_psnr"] > vals[0]["val_psnr"] + 0.5
     assert verify_folder(evae_run / "export") == []
+    assert list((evae_run / "tb").rglob("events.out.tfevents.*"))  # TensorBoard's logs
     trained = (evae_run / "export" / "evae_skips.safetensors").read_bytes()
     assert trained != (tiny / "evae_skips.safetensors").read_bytes()
 
@@ -162,7 +163,7 @@ def test_checkpoints_hold_no_pickles_and_export_again(synthetic_run, tmp_path):
                   synthetic_run / "export" / "lora_synthetic.safetensors")
 
 
-def test_bad_runs_are_refused_clearly(evae_run, pairs, tiny, tmp_path, capsys):
+def test_bad_runs_are_refused_clearly(evae_run, pairs, tiny, tmp_path, capsys, monkeypatch):
     assert _train("evae", tiny, pairs, evae_run) == 1
     assert "not empty" in capsys.readouterr().err
     assert main(["train", "evae", "--out", str(evae_run), "--resume", "--lr", "0.5"]) == 1
@@ -173,6 +174,14 @@ def test_bad_runs_are_refused_clearly(evae_run, pairs, tiny, tmp_path, capsys):
     assert "--base" in capsys.readouterr().err
     assert _train("evae", tiny, tmp_path / "missing", tmp_path / "y") == 1
     assert "missing" in capsys.readouterr().err
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "accelerate" else real_find_spec(name))
+    assert _train("evae", tiny, pairs, tmp_path / "z") == 1
+    assert "training needs accelerate" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()
 
 
 def test_decoder_lora_is_folded_into_the_exported_vae(tiny, pairs, tmp_path):

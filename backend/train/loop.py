@@ -63,7 +63,7 @@ def train(config: TrainConfig, run: Path, resume: bool = False,
                               gradient_accumulation_steps=config.accumulate,
                               log_with="tensorboard", project_dir=str(run / "tb"))
     try:
-        trainer = _Trainer(config, run, accelerator, echo)
+        trainer = Trainer(config, run, accelerator, echo)
         if resume:
             trainer.restore(checkpoint.checkpoints(run)[-1])
         return trainer.run(stop_after)
@@ -105,7 +105,7 @@ def _precision(wanted: str) -> str:
     return "no"
 
 
-class _Trainer:
+class Trainer:
     def __init__(self, config: TrainConfig, run: Path, accelerator: Accelerator,
                  echo: Callable[[str], None]) -> None:
         self.config, self.run_dir, self.acc, self.echo = config, run, accelerator, echo
@@ -171,7 +171,7 @@ class _Trainer:
         end = config.steps if stop_after is None else min(config.steps, self.step + stop_after)
         if self.step == 0:
             self.validate()
-        loader = self._loader(self.step, end)
+        loader = self.loader(self.step, end)
         from tqdm.auto import tqdm
 
         bar = tqdm(total=end, initial=self.step, disable=not acc.is_main_process,
@@ -179,7 +179,7 @@ class _Trainer:
         sums: dict[str, float] = {}
         try:
             for micro, batch in enumerate(loader, start=self.step * config.accumulate):
-                for key, value in self._micro_step(micro, batch).items():
+                for key, value in self.micro_step(micro, batch).items():
                     sums[key] = sums.get(key, 0.0) + value / config.accumulate
                 if not acc.sync_gradients:
                     continue
@@ -205,7 +205,7 @@ class _Trainer:
             return None
         return self.export()
 
-    def _loader(self, start: int, end: int) -> DataLoader:
+    def loader(self, start: int, end: int) -> DataLoader:
         config, acc = self.config, self.acc
         samples = TrainSamples(self.pairs, config.crop, config.seed)
         batches = StepBatches(start * config.accumulate, end * config.accumulate,
@@ -213,7 +213,7 @@ class _Trainer:
         return DataLoader(samples, batch_sampler=batches, num_workers=config.workers,
                           pin_memory=acc.device.type == "cuda")
 
-    def _micro_step(self, micro: int, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    def micro_step(self, micro: int, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         acc, config = self.acc, self.config
         blur = batch["blur"].to(acc.device, non_blocking=True)
         sharp = batch["sharp"].to(acc.device, non_blocking=True)

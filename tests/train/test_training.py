@@ -240,3 +240,19 @@ def test_gradient_checkpointing_and_bf16_train_the_same_model(evae_run, pairs, t
     assert runs["checkpointed"] == runs["plain"]
     assert np.allclose(runs["bf16"], runs["plain"], rtol=2e-2)
     assert runs["bf16"] != runs["plain"]  # it really ran in bf16
+
+
+def test_train_step_benchmark_measures_both_stages(tiny, pairs):
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "train_step.py"
+    done = subprocess.run([sys.executable, str(script), "--weights", str(tiny), "--crop",
+                           "64", "--steps", "1", "--data", f"paired:{pairs}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[2:]}
+    assert set(rows) == {"evae", "synthetic"}, done.stdout
+    for row in rows.values():
+        seconds, tflop = float(row[2]), float(row[3])
+        assert seconds > 0 and tflop > 0

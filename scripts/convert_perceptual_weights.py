@@ -223,7 +223,7 @@ def check(out: Path) -> None:
     import numpy as np
     import torch
 
-    from backend.train.metrics import DISTS, LPIPS
+    from backend.train.metrics import DISTS, LPIPS, niqe
 
     if problems := manifest_problems(out):
         sys.exit("\n".join(problems))
@@ -237,6 +237,9 @@ def check(out: Path) -> None:
     if mu.shape != (36,) or cov.shape != (36, 36) or not np.allclose(cov, cov.T):
         sys.exit(f"NIQE model has mean {mu.shape} and covariance {cov.shape}, not a "
                  "36-feature Gaussian")
+    noise = np.random.default_rng(0).random((192, 192))
+    if not np.isfinite(niqe(noise, out)):
+        sys.exit("NIQE of a noise image is not finite")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """NIQE on the bench photos with the converted pristine model: deterministic, worse with
-blur and noise, on the published scale and on pyiqa's values."""
+blur and noise, on the published scale and on pyiqa's values, no-reference in the eval."""
 
 import numpy as np
 import pytest
@@ -98,3 +98,28 @@ def test_the_converted_model_is_the_36_feature_gaussian(metric_weights):
     assert mu.dtype == cov.dtype == np.float64
     np.testing.assert_array_equal(cov, cov.T)
     assert np.linalg.eigvalsh(cov).min() > 0
+
+
+def test_the_eval_scores_niqe_on_the_output_alone(metric_weights, fruits):
+    from backend.train.metrics import niqe
+    from backend.train.scoring import Scorer
+
+    scorer = Scorer(["niqe"], str(metric_weights))
+    other = gaussian_blur(fruits, 2.0)
+    assert scorer(fruits, other)["niqe"] == scorer(fruits, fruits)["niqe"] == \
+        niqe(fruits, metric_weights)
+    seen = []
+    small = Scorer(["niqe"], str(metric_weights), echo=seen.append)
+    assert np.isnan(small(fruits[:64, :64], fruits[:64, :64])["niqe"])
+    assert "96x96" in seen[0]
+
+
+def test_the_eval_asked_for_niqe_without_its_model_says_which_file(tmp_path):
+    from backend.errors import MetricWeightsMissing
+    from backend.train.scoring import Scorer
+
+    with pytest.raises(MetricWeightsMissing, match=r"niqe\.safetensors"):
+        Scorer(["niqe"], str(tmp_path))
+    seen = []
+    auto = Scorer(["auto"], str(tmp_path), echo=seen.append)
+    assert "niqe" not in auto.metrics and any("niqe.safetensors" in s for s in seen)

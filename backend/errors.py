@@ -56,5 +56,5 @@ class ConfigError(OsddError):
 
 
 class MetricWeightsMissing(ConfigError):
-    """A converted perceptual-metric weights file (LPIPS, DISTS) is not where it was looked
+    """A converted metric weights file (LPIPS, DISTS, NIQE) is not where it was looked
     for; the message names the file and the command that creates it."""

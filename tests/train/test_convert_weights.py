@@ -5,6 +5,7 @@ import io
 import os
 import pickle
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,22 @@ def test_a_written_folder_is_up_to_date_until_a_file_changes(script, tmp_path, c
     (tmp_path / ALL_FILES[0]).unlink()
     assert script.manifest_problems(tmp_path) == [
         f"{ALL_FILES[0]}: missing", f"{ALL_FILES[-1]}: sha256 differs from the manifest"]
+
+
+def test_niqe_model_is_read_from_the_wheel_without_unpickling(script, tmp_path):
+    mu, cov = np.linspace(0, 1, 36)[None], np.eye(36) * 2
+    npz = io.BytesIO()
+    np.savez(npz, mu_pris_param=mu, cov_pris_param=cov, gaussian_window=np.ones((7, 7)))
+    wheel = tmp_path / script.MMAGIC.archive
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("mmagic/evaluation/metrics/niqe_pris_params.npz", npz.getvalue())
+    model = script.niqe_model(wheel)
+    assert model["mu"].dtype == model["cov"].dtype == torch.float64
+    np.testing.assert_array_equal(model["mu"].numpy(), mu[0])
+    np.testing.assert_array_equal(model["cov"].numpy(), cov)
+    with zipfile.ZipFile(wheel, "w") as archive:  # an object array would need a pickle
+        objects = io.BytesIO()
+        np.savez(objects, mu_pris_param=np.array([RunsCode()], dtype=object), cov_pris_param=cov)
+        archive.writestr("mmagic/evaluation/metrics/niqe_pris_params.npz", objects.getvalue())
+    with pytest.raises(ValueError, match="allow_pickle"):
+        script.niqe_model(wheel)

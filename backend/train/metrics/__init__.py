@@ -4,6 +4,8 @@
     LPIPS(net="alex"|"vgg")           nn.Module, forward(x, y) -> (N,)     (lpips.py)
     DISTS()                           nn.Module, forward(x, y) -> (N,)     (dists.py)
     EADists()                         DISTS plus DISTS of Sobel edges      (ea_dists.py)
+    niqe(image)                       HxW or HxWxC float image in [0, 1] -> float,
+                                      no-reference, lower is better; numpy only (niqe_metric.py)
     metric_weights_dir(explicit=None) where the converted weights are read (weights.py)
 
 The modules take NCHW float tensors in [0, 1] and an optional `weights_dir`; their weights
@@ -17,7 +19,7 @@ import importlib
 
 _WHERE = {
     "psnr": "fidelity", "ssim": "fidelity",
-    "LPIPS": "lpips", "DISTS": "dists", "EADists": "ea_dists",
+    "LPIPS": "lpips", "DISTS": "dists", "EADists": "ea_dists", "niqe": "niqe_metric",
     "metric_weights_dir": "weights",
 }
 __all__ = sorted(_WHERE)

@@ -18,7 +18,8 @@ VGG16 = "vgg16.safetensors"
 ALEXNET = "alexnet.safetensors"
 LPIPS_HEADS = {"alex": "lpips_alex.safetensors", "vgg": "lpips_vgg.safetensors"}
 DISTS = "dists.safetensors"
-ALL_FILES = (VGG16, ALEXNET, *LPIPS_HEADS.values(), DISTS)
+NIQE = "niqe.safetensors"
+ALL_FILES = (VGG16, ALEXNET, *LPIPS_HEADS.values(), DISTS, NIQE)
 MANIFEST = "manifest.json"
 
 
@@ -44,5 +45,12 @@ def weight_file(name: str, weights_dir: str | os.PathLike | None = None) -> Path
 def load_tensors(name: str, weights_dir: str | os.PathLike | None = None) -> dict:
     """All tensors of one converted file, on the CPU."""
     from safetensors.torch import load_file
+
+    return load_file(weight_file(name, weights_dir))
+
+
+def load_arrays(name: str, weights_dir: str | os.PathLike | None = None) -> dict:
+    """All tensors of one converted file as numpy arrays, for metrics that need no torch."""
+    from safetensors.numpy import load_file
 
     return load_file(weight_file(name, weights_dir))

@@ -1,4 +1,5 @@
-"""The `osdd` command: serve, deblur, info, demo, models, bench, bridge, gimp, gui.
+"""The `osdd` command: serve, deblur, info, demo, models, bench, data, train, eval, bridge,
+gimp, gui.
 
 Client commands import only the light client side; the engines (numpy/scipy, torch and
 diffusers) load only in the commands that run them, and Qt only in `gui`.

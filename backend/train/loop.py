@@ -177,15 +177,21 @@ class Trainer:
         bar = tqdm(total=end, initial=self.step, disable=not acc.is_main_process,
                    desc=f"train {config.stage}", unit="step")
         sums: dict[str, float] = {}
+        # False while an optimizer step may have changed the weights but self.step does
+        # not count it yet: a checkpoint taken then would replay that step on resume.
+        consistent = True
         try:
             for micro, batch in enumerate(loader, start=self.step * config.accumulate):
+                consistent = False
                 for key, value in self.micro_step(micro, batch).items():
                     sums[key] = sums.get(key, 0.0) + value / config.accumulate
                 if not acc.sync_gradients:
+                    consistent = True  # only gradients accumulated; resuming redoes them
                     continue
                 for scheduler in self.schedulers.values():
                     scheduler.step()
                 self.step += 1
+                consistent = True
                 self._record(sums)
                 sums = {}
                 bar.update(1)
@@ -196,7 +202,10 @@ class Trainer:
                     self.save()
         except KeyboardInterrupt:
             # Keep what the finished steps learned; resuming replays from here exactly.
-            self.save()
+            if consistent:
+                self.save()
+            else:
+                self.echo("interrupted inside a step: resume starts from the last checkpoint")
             raise
         finally:
             bar.close()

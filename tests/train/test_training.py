@@ -256,3 +256,25 @@ def test_train_step_benchmark_measures_both_stages(tiny, pairs):
     for row in rows.values():
         seconds, tflop = float(row[2]), float(row[3])
         assert seconds > 0 and tflop > 0
+
+
+def test_ctrl_c_keeps_the_finished_steps(evae_run, pairs, tmp_path, monkeypatch):
+    from backend.train import loop
+
+    validate = loop.Trainer.validate
+
+    def interrupted(self):
+        if self.step == 2:
+            raise KeyboardInterrupt
+        validate(self)
+
+    monkeypatch.setattr(loop.Trainer, "validate", interrupted)
+    run = tmp_path / "stopped"
+    args = ("--steps", "4", "--rank", "4", "--val-every", "2", "--save-every", "100",
+            "--gan-weight", "0", "--ea-dists-weight", "0")
+    assert _train("synthetic", evae_run / "export", pairs, run, *args) == 130
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["step-00000002"]
+    monkeypatch.setattr(loop.Trainer, "validate", validate)
+    assert main(["train", "synthetic", "--out", str(run), "--resume"]) == 0
+    assert [s["step"] for s in _log(run)[0]] == [1, 2, 3, 4]
+    assert (run / "export" / "lora_synthetic.safetensors").is_file()

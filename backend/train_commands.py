@@ -151,7 +151,7 @@ def add_eval_command(sub) -> None:
 def _eval(args: argparse.Namespace) -> int:
     from .model_commands import engine_options
     from .train.data.spec import open_dataset, parse_spec
-    from .train.evaluate import Method, evaluate, means, write_csv
+    from .train.evaluate import Method, evaluate, means, write_csv, write_summary
     from .train.report import figure_grid, markdown
     from .train.scoring import Scorer
 
@@ -178,11 +178,7 @@ def _eval(args: argparse.Namespace) -> int:
                        keep if args.figure else None)
     write_csv(results, args.out / "results.csv")
     table = means(results)
-    with (args.out / "summary.csv").open("w") as f:
-        columns = list(next(iter(table.values())))
-        f.write(",".join(["dataset", "method", *columns]) + "\n")
-        for (dataset, method), row in table.items():
-            f.write(",".join([dataset, method, *(f"{row[c]:.6g}" for c in columns)]) + "\n")
+    write_summary(table, args.out / "summary.csv")
     text = markdown(table)
     (args.out / "table.md").write_text(text)
     for dataset, _ in datasets:

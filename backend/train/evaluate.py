@@ -6,7 +6,6 @@ does, so the numbers are those a user of the server gets."""
 from __future__ import annotations
 
 import csv
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from ..errors import ConfigError
 from ..types import JobSpec
 from .scoring import Scorer
 
-log = logging.getLogger(__name__)
 BLURRED = "blurred input"
 
 
@@ -134,3 +132,12 @@ def write_csv(results: list[Scores], path: Path) -> None:
         for r in results:
             writer.writerow([r.dataset, r.image, r.method,
                              *(f"{r.values[m]:.6g}" for m in metrics), f"{r.seconds:.3f}"])
+
+
+def write_summary(table: dict[tuple[str, str], dict[str, float]], path: Path) -> None:
+    columns = list(next(iter(table.values()))) if table else []
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["dataset", "method", *columns])
+        for (dataset, method), row in table.items():
+            writer.writerow([dataset, method, *(f"{row[c]:.6g}" for c in columns)])

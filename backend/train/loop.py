@@ -10,7 +10,6 @@ per validation), TensorBoard logs under tb/, and export/ (a weights folder) at t
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -33,7 +32,6 @@ from .metrics import psnr
 from .sampling import StepBatches, TrainSamples, validation_set
 from .stages import load_trainable_state, trainable_state
 
-log = logging.getLogger(__name__)
 LOG = "log.jsonl"
 EXPORT = "export"
 

@@ -43,10 +43,12 @@ def _rows(path: Path) -> list[dict]:
 def test_eval_scores_a_hand_made_pair_exactly(hand_made, tmp_path, capsys):
     root, blur, sharp = hand_made
     out = tmp_path / "eval"
-    assert main(["eval", "--data", f"gopro:{root}:test", "--method", "classical",
-                 "--metrics", "psnr,ssim", "--out", str(out), "--figure", "1"]) == 0
+    method = "classical kernel_size=21,strength=0.8"  # a label with a comma in it
+    assert main(["eval", "--data", f"gopro:{root}:test", "--method",
+                 "classical:strength=0.8,kernel_size=21", "--metrics", "psnr,ssim",
+                 "--out", str(out), "--figure", "1"]) == 0
     rows = _rows(out / "results.csv")
-    assert [r["method"] for r in rows] == ["blurred input", "classical"]
+    assert [r["method"] for r in rows] == ["blurred input", method]
     # Half the pixels are off by 20/255 in every channel.
     expected_psnr = 10 * math.log10(1 / (0.5 * (20 / 255) ** 2))
     assert float(rows[0]["psnr"]) == pytest.approx(expected_psnr, abs=1e-3)
@@ -55,10 +57,12 @@ def test_eval_scores_a_hand_made_pair_exactly(hand_made, tmp_path, capsys):
     assert float(rows[0]["ssim"]) == pytest.approx(expected_ssim, abs=1e-4)
     assert rows[0]["image"] == "SEQ_1/000001"
     table = (out / "table.md").read_text()
-    assert "| NAFNet (paper) |" in table and "| classical (ours) |" in table
+    assert "| NAFNet (paper) |" in table and f"| {method} (ours) |" in table
     assert "GoPro PSNR" in table
     summary = _rows(out / "summary.csv")
-    assert {r["method"] for r in summary} == {"blurred input", "classical"}
+    assert [(r["method"], r["images"]) for r in summary] == [("blurred input", "1"),
+                                                             (method, "1")]
+    assert float(summary[0]["psnr"]) == pytest.approx(expected_psnr, abs=1e-3)
     grid = Image.open(out / "grid_GoPro.png")
     assert grid.width > 3 * 80 and grid.height >= 80  # blurred, classical, sharp
     assert table in capsys.readouterr().out

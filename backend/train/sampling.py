@@ -42,10 +42,7 @@ class TrainSamples(Dataset):
 
     def __getitem__(self, n: int) -> dict[str, torch.Tensor]:
         item = self.pairs[self._index(int(n))]
-        blur, sharp = item["blur"], item["sharp"]
-        if blur.shape != sharp.shape:
-            raise ConfigError(f"pair {item.get('name', '?')}: blurred and sharp images "
-                              "differ in size")
+        blur, sharp = item["blur"], item["sharp"]  # the datasets check they match in size
         rng = np.random.default_rng([self.seed, n, 1])
         y, x = crop_origin(tuple(sharp.shape[-2:]), self.crop, rng, item.get("name"))
         window = (..., slice(y, y + self.crop), slice(x, x + self.crop))
@@ -87,9 +84,9 @@ def validation_set(pairs: Dataset, count: int, crop: int
         item = pairs[i]
         h, w = item["sharp"].shape[-2:]
         size_h, size_w = min(crop, h // 64 * 64), min(crop, w // 64 * 64)
-        if not (size_h and size_w) or item["blur"].shape[-2:] != (h, w):
-            raise ConfigError(f"validation pair {item.get('name', i)} is {w}x{h} or its "
-                              "images differ in size; pairs need at least 64x64 pixels")
+        if not (size_h and size_w):
+            raise ConfigError(f"validation pair {item.get('name', i)} is {w}x{h}; pairs "
+                              "need at least 64x64 pixels")
         top, left = (h - size_h) // 2, (w - size_w) // 2
         window = (..., slice(top, top + size_h), slice(left, left + size_w))
         out.append((item["blur"][window], item["sharp"][window]))

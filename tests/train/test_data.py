@@ -13,6 +13,7 @@ from backend.images import write_image
 from backend.train.data.folders import GoPro, PairedFolders
 from backend.train.data.realblur import RealBlur
 from backend.train.data.spec import open_dataset
+from backend.train.sampling import StepBatches, TrainSamples
 
 H, W = 24, 32
 
@@ -194,14 +195,23 @@ def test_blur_and_sharp_of_different_sizes_are_an_error(tmp_path):
         PairedFolders(tmp_path / "blur", tmp_path / "sharp")[0]
 
 
-def window_of(crop: np.ndarray, image: np.ndarray) -> tuple[int, int]:
-    """Where `crop` sits in `image` (asserting it is a window of it)."""
+def windows(crop: np.ndarray, image: np.ndarray) -> list[tuple[int, int]]:
+    """Where `crop` sits in `image`."""
     size = crop.shape[0]
-    hits = [(y, x) for y in range(image.shape[0] - size + 1)
+    return [(y, x) for y in range(image.shape[0] - size + 1)
             for x in range(image.shape[1] - size + 1)
             if np.array_equal(image[y:y + size, x:x + size], crop)]
+
+
+def window_of(crop: np.ndarray, image: np.ndarray) -> tuple[int, int]:
+    """Where `crop` sits in `image` (asserting it is exactly one window of it)."""
+    hits = windows(crop, image)
     assert len(hits) == 1
     return hits[0]
+
+
+def is_window(crop: np.ndarray, image: np.ndarray) -> bool:
+    return bool(windows(crop, image))
 
 
 @pytest.fixture
@@ -211,46 +221,43 @@ def inverted_pairs(tmp_path):
     return tmp_path, sharp
 
 
-def test_crop_cuts_the_same_window_from_both_reproducibly(inverted_pairs):
+def test_training_crops_cut_the_same_window_from_both_reproducibly(inverted_pairs):
     root, sharp = inverted_pairs
-    data = PairedFolders(root / "blur", root / "sharp", crop=9, seed=4)
-    item = data[0]
+    pairs = PairedFolders(root / "blur", root / "sharp")
+    assert pairs[0]["sharp"].shape == (3, H, W)  # datasets give whole images
+    samples = TrainSamples(pairs, crop=9, seed=4, augment=False)
+    item = samples[0]
     assert item["blur"].shape == item["sharp"].shape == (3, 9, 9)
     np.testing.assert_allclose(as_array(item["blur"]), 1 - as_array(item["sharp"]), atol=1e-6)
     first = window_of(as_array(item["sharp"]), sharp)
-    assert window_of(as_array(data[0]["sharp"]), sharp) == first
-    windows = set()
-    for epoch in range(6):
-        data.set_epoch(epoch)
-        windows.add(window_of(as_array(data[0]["sharp"]), sharp))
+    assert window_of(as_array(samples[0]["sharp"]), sharp) == first
+    windows = {window_of(as_array(samples[n]["sharp"]), sharp) for n in range(6)}
     assert len(windows) > 1
     with pytest.raises(ConfigError, match="smaller than the 25x25 crop"):
-        PairedFolders(root / "blur", root / "sharp", crop=25)[0]
+        TrainSamples(pairs, crop=25, seed=0)[0]
 
 
-def test_flips_mirror_both_images_the_same_way(inverted_pairs):
+def test_training_flips_mirror_both_images_the_same_way(inverted_pairs):
     root, sharp = inverted_pairs
-    data = PairedFolders(root / "blur", root / "sharp", flip=True)
+    samples = TrainSamples(PairedFolders(root / "blur", root / "sharp"), crop=H, seed=0)
     views = {"none": sharp, "lr": sharp[:, ::-1], "tb": sharp[::-1], "both": sharp[::-1, ::-1]}
     seen = set()
-    for epoch in range(12):
-        data.set_epoch(epoch)
-        item = data[0]
+    for n in range(16):
+        item = samples[n]
         got = as_array(item["sharp"])
         np.testing.assert_allclose(as_array(item["blur"]), 1 - got, atol=1e-6)
-        seen |= {name for name, view in views.items() if np.array_equal(got, view)}
+        seen |= {name for name, view in views.items() if is_window(got, view)}
     assert seen == set(views)
 
 
-def test_items_load_in_a_torch_data_loader_with_workers_alike(inverted_pairs):
+def test_training_samples_load_in_a_torch_data_loader_with_workers_alike(inverted_pairs):
     from torch.utils.data import DataLoader
 
     root, _ = inverted_pairs
-    data = PairedFolders(root / "blur", root / "sharp", crop=8, flip=True, seed=2)
-    alone = data[0]["sharp"]
-    batch = next(iter(DataLoader(data, batch_size=1, num_workers=1)))
-    assert batch["name"] == ["a"]
-    np.testing.assert_array_equal(batch["sharp"][0].numpy(), alone.numpy())
+    samples = TrainSamples(PairedFolders(root / "blur", root / "sharp"), crop=8, seed=2)
+    alone = samples[0]["sharp"]
+    loader = DataLoader(samples, batch_sampler=StepBatches(0, 1, 1), num_workers=1)
+    np.testing.assert_array_equal(next(iter(loader))["sharp"][0].numpy(), alone.numpy())
     assert Image.open(root / "blur/a.png").size == (W, H)
 
 
@@ -265,9 +272,8 @@ def test_specs_open_every_kind_of_dataset(gopro, realblur, inverted_pairs, tmp_p
     assert "RealBlur-R_" in open_dataset(f"realblur-r:{blur_root}:test")[0]["name"]
     assert len(open_dataset(f"realblur:{blur_root / 'RealBlur_J_train_list.txt'}")) == 2
     folder, _ = inverted_pairs
-    both = open_dataset(f"paired:{folder / 'blur'},{folder / 'sharp'}", crop=5, flip=True,
-                        seed=9)
-    assert (both.crop, both.flip, both.seed) == (5, True, 9)
+    both = open_dataset(f"paired:{folder / 'blur'},{folder / 'sharp'}", crop=5, seed=9)
+    assert both[0]["sharp"].shape == (3, H, W)  # crop and seed shape synthetic data only
     assert len(open_dataset(f"paired:{folder}")) == 1
     synth = open_dataset(f"synth:{folder / 'sharp'}:seed=3:length=7", crop=16, seed=1)
     assert (len(synth), synth.seed, synth.crop) == (7, 3, 16)

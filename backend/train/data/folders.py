@@ -17,19 +17,19 @@ class PairedFolders(PairDataset):
     """`blur_dir` and `sharp_dir` hold the same photos under the same file stems (the
     extensions may differ, e.g. blurred JPEGs and sharp PNGs). Item names are the stems."""
 
-    def __init__(self, blur_dir: str | Path, sharp_dir: str | Path, **options) -> None:
+    def __init__(self, blur_dir: str | Path, sharp_dir: str | Path) -> None:
         blur_dir, sharp_dir = Path(blur_dir), Path(sharp_dir)
         pairs = match_files(_listed(blur_dir), _listed(sharp_dir), lambda p: p.stem,
                             "stem", f"{blur_dir} and {sharp_dir}")
-        super().__init__(pairs, source=f"{blur_dir} and {sharp_dir}", **options)
+        super().__init__(pairs, source=f"{blur_dir} and {sharp_dir}")
 
 
 class GoPro(PairDataset):
     """The GoPro deblurring set: every sequence of `split` contributes its frames, named
     ``<sequence>/<stem>``. `blur_folder` may be "blur_gamma" for the gamma-averaged set."""
 
-    def __init__(self, root: str | Path, split: str = "train", blur_folder: str = "blur",
-                 **options) -> None:
+    def __init__(self, root: str | Path, split: str = "train", blur_folder: str = "blur"
+                 ) -> None:
         if split not in GOPRO_SPLITS:
             raise ConfigError(f"GoPro split must be one of {', '.join(GOPRO_SPLITS)}, "
                               f"got {split!r}")
@@ -41,7 +41,7 @@ class GoPro(PairDataset):
             found = match_files(_listed(sequence / blur_folder), _listed(sequence / "sharp"),
                                 lambda p: p.name, "file name", f"GoPro sequence {sequence}")
             pairs += [Pair(p.blur, p.sharp, f"{sequence.name}/{p.blur.stem}") for p in found]
-        super().__init__(pairs, source=str(base), **options)
+        super().__init__(pairs, source=str(base))
 
 
 def match_files(blurred: list[Path], sharp: list[Path], key: Callable[[Path], str],

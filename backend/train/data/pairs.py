@@ -1,5 +1,6 @@
 """The dataset every paired loader shares: a list of (blurred, sharp) files, read on
-demand, with an optional random crop and flips that are reproducible per item."""
+demand as whole images; and the random crop and flips that training applies to them
+(backend.train.sampling draws them per sample)."""
 
 from __future__ import annotations
 
@@ -22,24 +23,14 @@ class Pair:
 
 
 class PairDataset(Dataset):
-    """Items are ``{"blur": 3xHxW, "sharp": 3xHxW, "name": str}`` (float32 in [0, 1]).
+    """Items are ``{"blur": 3xHxW, "sharp": 3xHxW, "name": str}`` (float32 in [0, 1]),
+    whole images: training crops and flips them per sample (backend.train.sampling),
+    evaluation scores them whole."""
 
-    `crop` cuts the same random crop x crop window from both images; `flip` mirrors both
-    at random (left-right and top-bottom; a flipped blur is still a plausible blur). The
-    random choices of item i depend only on (seed, epoch, i), so they do not change with
-    the order of access or the number of workers; call `set_epoch` to get new ones."""
-
-    def __init__(self, pairs: Sequence[Pair], crop: int | None = None, flip: bool = False,
-                 seed: int = 0, source: str = "") -> None:
+    def __init__(self, pairs: Sequence[Pair], source: str = "") -> None:
         if not pairs:
             raise ConfigError(f"no image pairs found{' in ' + source if source else ''}")
-        if crop is not None and crop < 1:
-            raise ConfigError(f"crop must be a positive number of pixels, got {crop}")
         self.pairs = list(pairs)
-        self.crop, self.flip, self.seed, self.epoch = crop, flip, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -50,13 +41,6 @@ class PairDataset(Dataset):
         if blur.shape != sharp.shape:
             raise ConfigError(f"{pair.blur} is {_size(blur)} but its sharp partner "
                               f"{pair.sharp} is {_size(sharp)}")
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        if self.crop is not None:
-            y, x = crop_origin(blur.shape, self.crop, rng, pair.blur)
-            blur = blur[y:y + self.crop, x:x + self.crop]
-            sharp = sharp[y:y + self.crop, x:x + self.crop]
-        if self.flip:
-            blur, sharp = random_flips(rng, blur, sharp)
         return {"blur": to_tensor(blur), "sharp": to_tensor(sharp), "name": pair.name}
 
 

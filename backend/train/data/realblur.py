@@ -26,10 +26,10 @@ class RealBlur(PairDataset):
     Item names are the blurred image's path relative to the root, without its suffix."""
 
     def __init__(self, root: str | Path, variant: str = "J", split: str = "train",
-                 list_file: str | Path | None = None, **options) -> None:
+                 list_file: str | Path | None = None) -> None:
         root = Path(root)
         listed = Path(list_file) if list_file else realblur_list(root, variant, split)
-        super().__init__(read_pair_list(listed, root), source=str(listed), **options)
+        super().__init__(read_pair_list(listed, root), source=str(listed))
 
 
 def read_pair_list(list_file: Path, root: Path) -> list[Pair]:

@@ -31,26 +31,24 @@ _OPTIONS = {"gopro": (*GOPRO_SPLITS, "gamma"), "realblur-j": GOPRO_SPLITS,
             "synth": ("seed=", "length="), "bench": ("quick", "full")}
 
 
-def open_dataset(spec: str, crop: int | None = None, flip: bool = False,
-                 seed: int = 0) -> Dataset:
-    """The dataset `spec` names (grammar in this module's docstring). `crop`, `flip` and
-    `seed` go to the loader; a synthetic spec's own seed wins over `seed`, and `flip` does
-    not apply to synthetic data, whose every item is a fresh blur anyway."""
+def open_dataset(spec: str, crop: int | None = None, seed: int = 0) -> Dataset:
+    """The dataset `spec` names (grammar in this module's docstring). Paired data comes as
+    whole images (training crops and flips them per sample). `crop` and `seed` shape
+    synthetic data, which is made at the crop size; a synthetic spec's own seed wins."""
     kind, path, options = parse_spec(spec)
     split = next((o for o in options if o in GOPRO_SPLITS), "train")
     if kind == "gopro":
-        blur_folder = "blur_gamma" if "gamma" in options else "blur"
-        return GoPro(path, split, blur_folder, crop=crop, flip=flip, seed=seed)
+        return GoPro(path, split, "blur_gamma" if "gamma" in options else "blur")
     if kind in ("realblur-j", "realblur-r"):
-        return RealBlur(path, kind[-1].upper(), split, crop=crop, flip=flip, seed=seed)
+        return RealBlur(path, kind[-1].upper(), split)
     if kind == "realblur":
         listed = Path(path)
-        return RealBlur(listed.parent, list_file=listed, crop=crop, flip=flip, seed=seed)
+        return RealBlur(listed.parent, list_file=listed)
     if kind == "paired":
         blur_dir, _, sharp_dir = path.partition(",")
         if not sharp_dir:
             blur_dir, sharp_dir = str(Path(path) / "blur"), str(Path(path) / "sharp")
-        return PairedFolders(blur_dir, sharp_dir, crop=crop, flip=flip, seed=seed)
+        return PairedFolders(blur_dir, sharp_dir)
     if kind == "bench":
         return BenchPairs(path, full="full" in options)
     values = dict(o.split("=") for o in options)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .data_commands import add_data_commands
 from .errors import OsddError
+from .files import write_text_atomically
 from .gimp_commands import add_gimp_commands
 from .model_commands import add_engine_options, add_model_commands, engine_options
 from .rpc.client import DEFAULT_ADDRESS
@@ -163,7 +164,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)
     if args.port_file:
         try:
-            _write_atomically(args.port_file, f"{server.address}\n")
+            _write_port_file(args.port_file, f"{server.address}\n")
         except OsddError:
             server.stop(0)
             raise
@@ -186,12 +187,10 @@ def _catch_stop_signals() -> list[int]:
     return received
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_port_file(path: Path, text: str) -> None:
     """Readers polling for `path` never see it half-written."""
-    tmp = path.with_name(f".{path.name}.partial")
     try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_text_atomically(path, text)
     except OSError as exc:
         raise OsddError(f"cannot write the port file {path}: {exc}") from None
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
 from .errors import ConfigError
+from .files import write_text_atomically
 
 # Items of synthesize's info that are arrays: too big for synth.json, and remade exactly
 # from (seed, index) by the generator when needed.
@@ -104,12 +104,8 @@ def _plain(settings) -> dict:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write through a temporary file: synth.json appears whole, and only once every
-    pair is on disk."""
-    tmp = path.with_name(f".{path.name}.partial")
+    """synth.json appears whole, and only once every pair is on disk."""
     try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_text_atomically(path, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None

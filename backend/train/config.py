@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..files import write_text_atomically
 
 STAGES = ("evae", "synthetic", "real")
 CONFIG = "config.json"
@@ -70,9 +71,8 @@ class TrainConfig:
         return None if self.stage == "evae" else self.stage
 
     def save(self, run: Path) -> None:
-        tmp = run / (CONFIG + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
-        tmp.replace(run / CONFIG)
+        write_text_atomically(run / CONFIG, json.dumps(asdict(self), indent=2,
+                                                       sort_keys=True) + "\n")
 
     @classmethod
     def load(cls, run: Path) -> TrainConfig:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ...errors import ConfigError
+from ...files import write_text_atomically
 
 MANIFEST = "osdd_manifest.json"
 FORMAT = 1
@@ -84,9 +85,8 @@ def write_manifest(folder: Path, timestep: int, prompt: str = "", base: str = ""
         path = folder / name
         files[name] = FileEntry(path.stat().st_size, sha256_of(path))
     manifest = Manifest(timestep, prompt, base, dict(versions or {}), files)
-    tmp = folder / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
-    tmp.replace(folder / MANIFEST)
+    write_text_atomically(folder / MANIFEST,
+                          json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
     return manifest
 
 

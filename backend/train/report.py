@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..images import to_uint8
+
 # Liu et al. 2025, Table 1: (dataset, metric) -> value.
 PAPER = {
     "NAFNet": {("GoPro", "lpips"): 0.0781, ("GoPro", "dists"): 0.0678,
@@ -93,4 +95,4 @@ def _centre_u8(image: np.ndarray, size: int) -> np.ndarray:
     part = image[top:top + size, left:left + size]
     if part.ndim == 3 and part.shape[2] == 1:
         part = part[..., 0]
-    return (np.clip(part, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return to_uint8(part)

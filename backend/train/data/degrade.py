@@ -15,6 +15,7 @@ from scipy import ndimage
 from scipy.signal import fftconvolve
 
 from ...errors import ConfigError
+from ...images import to_uint8
 from .kernels import KERNEL_SIZES, odd_sizes, random_kernel
 
 _GAMMA = 2.2  # a plain power law stands in for the camera's tone curve
@@ -127,7 +128,7 @@ def _spline_matrix(size: int, cells: int) -> np.ndarray:
 
 def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
     """`image` (float in [0, 1]) rounded to 8 bits, JPEG-encoded at `quality` and decoded."""
-    pixels = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    pixels = to_uint8(image)
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
     buffer.seek(0)

@@ -83,7 +83,6 @@ def _require_train_extra() -> None:
 
 def _train(args: argparse.Namespace) -> int:
     _require_train_extra()
-    from .train.checkpoint import checkpoints
     from .train.config import TrainConfig
     from .train.loop import train
 
@@ -97,8 +96,6 @@ def _train(args: argparse.Namespace) -> int:
     if args.data is not None:
         given["data"] = args.data
     if args.resume:
-        if not checkpoints(args.out):
-            raise ConfigError(f"{args.out} has no checkpoint to resume from")
         config = TrainConfig.resumed(args.out, args.stage, given)
     else:
         missing = [f"--{k}" for k in ("base", "data") if k not in given]

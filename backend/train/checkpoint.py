@@ -78,6 +78,13 @@ def load(folder: Path, optimizers: dict[str, torch.optim.Optimizer],
         raise ConfigError(f"checkpoint {folder} cannot be resumed from: {exc}") from exc
 
 
+def part(trained: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    """The parameters of one model part ("g" generator, "d" discriminator) from a
+    checkpoint's trained tensors, whose names carry the part as a prefix."""
+    prefix = f"{name}."
+    return {k[len(prefix):]: v for k, v in trained.items() if k.startswith(prefix)}
+
+
 def _split_optimizer(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
     tensors, scalars = {}, {}
     for index, values in state["state"].items():

@@ -77,6 +77,9 @@ class TrainConfig:
     @classmethod
     def load(cls, run: Path) -> TrainConfig:
         path = run / CONFIG
+        if not path.is_file():
+            raise ConfigError(f"{run} is not a training run ({CONFIG} is missing): it has "
+                              "no checkpoint to resume from")
         try:
             raw = json.loads(path.read_text())
         except (OSError, ValueError) as exc:

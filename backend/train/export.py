@@ -85,5 +85,5 @@ def export_checkpoint(run: Path, out: Path, step: int | None = None) -> layout.M
         raise ConfigError(f"{run} has no checkpoint" + (f" at step {step}" if step else ""))
     _, trained = checkpoint.load(found[-1], {}, {})
     model, _ = build_models(config)
-    load_trainable_state(model, {k[2:]: v for k, v in trained.items() if k.startswith("g.")})
+    load_trainable_state(model, checkpoint.part(trained, "g"))
     return export_weights(model, config.stage, Path(config.base), out)

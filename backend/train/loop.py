@@ -146,10 +146,8 @@ class Trainer:
 
     def restore(self, folder: Path) -> None:
         self.step, trained = checkpoint.load(folder, self.optimizers, self.schedulers)
-        for part, module in self._parts().items():
-            prefix = f"{part}."
-            load_trainable_state(module, {k[len(prefix):]: v for k, v in trained.items()
-                                          if k.startswith(prefix)})
+        for name, module in self._parts().items():
+            load_trainable_state(module, checkpoint.part(trained, name))
         if self.acc.is_main_process:
             _truncate_log(self.run_dir / LOG, self.step)
         self.echo(f"resumed {self.run_dir} at step {self.step}")

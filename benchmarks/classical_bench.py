@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -26,6 +25,8 @@ sys.path.insert(0, str(REPO))
 from backend.engine.blind import BlurEstimate, deconvolve  # noqa: E402
 from backend.engine.classical import ClassicalEngine  # noqa: E402
 from backend.engine.service import DeblurService  # noqa: E402
+from backend.train.data.bench import BenchPairs  # noqa: E402
+from backend.train.data.pixels import load_rgb  # noqa: E402
 from backend.train.data.protocol import protocol_blur  # noqa: E402
 from backend.types import JobSpec  # noqa: E402
 
@@ -49,12 +50,7 @@ def scores(ref: np.ndarray, img: np.ndarray) -> tuple[float, float]:
             structural_similarity(ref, img, data_range=1, channel_axis=2))
 
 
-def load_rgb(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"), np.float32) / 255.0
-
-
-def run_case(sharp: np.ndarray, kernel: np.ndarray, seed: int) -> dict[str, object]:
-    blurred = protocol_blur(sharp, kernel, seed)
+def run_case(sharp: np.ndarray, blurred: np.ndarray, kernel: np.ndarray) -> dict[str, object]:
     t = time.perf_counter()
     blind, note = restore(blurred)
     dt = time.perf_counter() - t
@@ -85,26 +81,19 @@ def main() -> None:
     ap.add_argument("--pairs", default="", help="explicit image:kernel pairs, e.g. 0:3,5:1")
     ap.add_argument("--no-2mp", action="store_true", help="skip the 2 MP timing")
     a = ap.parse_args()
-    bench = a.data / "bench"
-    files = sorted(bench.glob("*.png"))
-    kz = np.load(bench / "kernels.npz")
-    keys = sorted(kz.keys())
-    if a.pairs:
-        pairs = [tuple(int(v) for v in p.split(":")) for p in a.pairs.split(",")]
-    elif a.set == "quick":
-        pairs = [(i, i) for i in range(min(len(files), len(keys)))]
-    else:
-        pairs = [(i, k) for i in range(len(files)) for k in range(len(keys))]
+    cases = [tuple(int(v) for v in p.split(":")) for p in a.pairs.split(",")] if a.pairs \
+        else None
+    bench = BenchPairs(a.data / "bench", full=a.set == "full", cases=cases)
     cols = ("blurred", "unsharp", "blind", "true_k")
     print(f"{'image':<14}{'kernel':<10}" + "".join(f"{c:>16}" for c in cols)
           + f"{'blind s/MP':>12}  engine note")
     rows = []
-    for i, k in pairs:
-        r = run_case(load_rgb(files[i]), kz[keys[k]].astype(np.float32), 1000 * i + k)
+    for index, (i, k) in enumerate(bench.cases):
+        r = run_case(*bench.arrays(index))
         rows.append(r)
         cells = "".join(f"{r[c][0]:>9.2f} /{r[c][1]:.3f}" for c in cols)
-        print(f"{files[i].stem:<14}{keys[k]:<10}{cells}{r['s_per_mp']:>12.2f}  {r['guard']}",
-              flush=True)
+        print(f"{bench.photos[i].stem:<14}{bench.names[k]:<10}{cells}{r['s_per_mp']:>12.2f}"
+              f"  {r['guard']}", flush=True)
     mean = "".join(f"{np.mean([r[c][0] for r in rows]):>9.2f} /"
                    f"{np.mean([r[c][1] for r in rows]):.3f}" for c in cols)
     print(f"{'mean':<24}{mean}{np.mean([r['s_per_mp'] for r in rows]):>12.2f}")
@@ -113,9 +102,10 @@ def main() -> None:
                 for r in rows)
     print(f"blind mean gain {gain:+.2f} dB; cases worse than blurred (PSNR or SSIM): {worse}")
     if not a.no_2mp:
-        s, gain = time_2mp(load_rgb(files[0]), kz[keys[len(keys) // 2]].astype(np.float32))
-        print(f"2 MP photo (1700x1200, {files[0].stem}, {keys[len(keys) // 2]}) end to end: "
-              f"{s:.2f} s/MP, {gain:+.2f} dB")
+        middle = len(bench.kernels) // 2
+        s, gain = time_2mp(load_rgb(bench.photos[0]), bench.kernels[middle])
+        print(f"2 MP photo (1700x1200, {bench.photos[0].stem}, {bench.names[middle]}) end to "
+              f"end: {s:.2f} s/MP, {gain:+.2f} dB")
 
 
 if __name__ == "__main__":

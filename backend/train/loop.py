@@ -78,21 +78,18 @@ def training_pairs(config: TrainConfig):
     is photo n mod count with its own fresh blur."""
     from .data.spec import open_dataset, parse_spec
 
-    if parse_spec(config.data)[0] == "synth":
-        spec = config.data if ":length=" in config.data else f"{config.data}:length={2**40}"
-        return open_dataset(spec, crop=config.crop, seed=config.seed)
-    return open_dataset(config.data)
+    spec = config.data
+    if parse_spec(spec)[0] == "synth" and ":length=" not in spec:
+        spec = f"{spec}:length={2**40}"
+    return open_dataset(spec, crop=config.crop, seed=config.seed)
 
 
 def validation_pairs(config: TrainConfig):
-    """Fixed validation pairs: the --val data, else the training data (for synthetic
-    data, its first items)."""
-    from .data.spec import open_dataset, parse_spec
+    """Fixed validation pairs: the --val data, else the training data (synthetic data
+    with its own seed, so validation does not score the samples trained on)."""
+    from .data.spec import open_dataset
 
-    spec = config.val or config.data
-    if parse_spec(spec)[0] == "synth":
-        return open_dataset(spec, crop=config.crop, seed=config.seed + 1)
-    return open_dataset(spec)
+    return open_dataset(config.val or config.data, crop=config.crop, seed=config.seed + 1)
 
 
 def _precision(wanted: str) -> str:

@@ -17,6 +17,7 @@ from .blind import (
     KERNEL_SIZE_RANGE,
     deconvolve,
     estimate_blur,
+    prior_noise,
 )
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -46,9 +47,10 @@ class ClassicalEngine(Engine):
         luma = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3] @ _LUMA
         estimate = estimate_blur(np.ascontiguousarray(luma), int(params["kernel_size"]))
         strength = float(params["strength"])
+        noise = prior_noise(image[:, :, :3])
 
         def process(batch: np.ndarray) -> np.ndarray:
-            return np.stack([deconvolve(tile, estimate, strength) for tile in batch])
+            return np.stack([deconvolve(tile, estimate, strength, noise) for tile in batch])
 
         note = "" if estimate.confident else (
             f"blur estimate doubtful: {estimate.reason or 'no reason given'}; "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .estimate import center_subpixel
+from .estimate import recenter
 from .types import BlurEstimate
 
 
@@ -37,7 +37,7 @@ def prune_detached(k: np.ndarray, keep: float = 0.5) -> np.ndarray:
     mass = ndimage.sum(k, labels, index=np.arange(1, n + 1))
     kept = np.concatenate([[False], mass >= keep * mass.max()])
     out = np.where(kept[labels], k, 0.0).astype(np.float32)
-    return center_subpixel(out / out.sum())
+    return recenter(out / out.sum())
 
 
 def drop_unshared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

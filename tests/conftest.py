@@ -43,7 +43,8 @@ class InvertEngine(Engine):
     def batch_size(self, tile_height: int, tile_width: int) -> int:
         return 2
 
-    def prepare(self, image: np.ndarray, params: Mapping[str, float], seed) -> PreparedJob:
+    def prepare(self, image: np.ndarray, params: Mapping[str, float], seed,
+                should_stop=lambda: False) -> PreparedJob:
         def process(batch: np.ndarray) -> np.ndarray:
             if self.gate is not None:
                 self.gate.wait(10)

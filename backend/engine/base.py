@@ -5,7 +5,7 @@ engine, so one engine serves concurrent jobs safely."""
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +40,12 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def prepare(self, image: np.ndarray, params: Mapping[str, float],
-                seed: int | None) -> PreparedJob:
+                seed: int | None, should_stop: Callable[[], bool] = lambda: False
+                ) -> PreparedJob:
         """Analyse a whole job. image: float32 HWC in [0, 1], C = 1 or 3 (no alpha);
-        params: every parameter of `info()`, validated, defaults filled in."""
+        params: every parameter of `info()`, validated, defaults filled in. A long analysis
+        checks `should_stop` often and raises Cancelled when it turns True, so that a
+        cancelled job frees the worker at once."""
 
     def load(self) -> None:  # noqa: B027 - most engines have nothing to load
         """Load weights and warm up; called once before the first job."""

@@ -5,7 +5,7 @@ then every tile is deconvolved with it (see backend.engine.blind for the method)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -43,9 +43,11 @@ class ClassicalEngine(Engine):
         )
 
     def prepare(self, image: np.ndarray, params: Mapping[str, float],
-                seed: int | None) -> PreparedJob:
+                seed: int | None, should_stop: Callable[[], bool] = lambda: False
+                ) -> PreparedJob:
         luma = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3] @ _LUMA
-        estimate = estimate_blur(np.ascontiguousarray(luma), int(params["kernel_size"]))
+        estimate = estimate_blur(np.ascontiguousarray(luma), int(params["kernel_size"]),
+                                 should_stop)
         strength = float(params["strength"])
         noise = prior_noise(image[:, :, :3])
 

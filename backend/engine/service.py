@@ -102,7 +102,7 @@ class DeblurService:
         yield Progress(0, 0, "analysing")
         working = to_float(colour)
         t0 = time.perf_counter()
-        prepared = engine.prepare(working, params, spec.seed)
+        prepared = engine.prepare(working, params, spec.seed, should_stop)
         busy[0] += time.perf_counter() - t0
         plan = _plan_for(engine, params, height, width)
         yield Progress(0, len(plan.tiles), "deblurring", prepared.note)

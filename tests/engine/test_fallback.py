@@ -49,7 +49,8 @@ class SmallDeviceEngine(Engine):
     def batch_size(self, tile_height: int, tile_width: int) -> int:
         return 4
 
-    def prepare(self, image: np.ndarray, params: Mapping[str, float], seed) -> PreparedJob:
+    def prepare(self, image: np.ndarray, params: Mapping[str, float], seed,
+                should_stop=lambda: False) -> PreparedJob:
         return PreparedJob(self.device_fn)
 
 

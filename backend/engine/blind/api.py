@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -49,12 +50,14 @@ _RETRY_AGREEMENT = 0.92
 _RETRY_ITERS = 12
 
 
-def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE) -> BlurEstimate:
+def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
+                  should_stop: Callable[[], bool] = lambda: False) -> BlurEstimate:
     """Estimate one blur kernel for ``luma`` (float32 HxW in [0, 1], any size).
 
     ``max_kernel_size`` (px, clamped to KERNEL_SIZE_RANGE, made odd) bounds the blur searched
     for; it is also reduced to fit tiny images. Works on the most textured window (a few
-    kernels wide), so the cost does not grow with the image. Deterministic.
+    kernels wide), so the cost does not grow with the image. Deterministic. Raises
+    Cancelled within one alternation of ``should_stop`` turning True.
     """
     luma = np.asarray(luma, dtype=np.float32)
     if luma.ndim == 3:
@@ -74,24 +77,25 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE) 
     edges = _EDGES / (1.0 - noisy) if noisy < 0.99 else 0.0  # 0: every gradient
     tight = min(ks, min(luma.shape) // _STABLE_CONTEXT) | 1
     if 15 <= tight <= _MUCH_TIGHTER * ks:
-        first = _estimate_at(luma, tight, presmooth, edges)
+        first = _estimate_at(luma, tight, presmooth, edges, should_stop)
         # Kept unless the blur fills the tight support (then it is longer, and the tight
         # kernel is truncated) or its two windows disagree.
         if first.confident and extent(first.kernel) <= _FILLED * tight:
             return first
-    est = _estimate_at(luma, ks, presmooth, edges)
+    est = _estimate_at(luma, ks, presmooth, edges, should_stop)
     if not est.confident and est.kernel.size > 1 and ks >= 25:
         # Unstable at this size: long supports invite spurious streaks (periodic texture,
         # flat surroundings). A smaller support is accepted only if it is trusted and the
         # kernel stays clear of its border (else the blur is longer and would be truncated).
-        small = _estimate_at(luma, int(ks * 0.7) | 1, presmooth, edges, iters=_RETRY_ITERS)
+        small = _estimate_at(luma, int(ks * 0.7) | 1, presmooth, edges, should_stop,
+                             iters=_RETRY_ITERS)
         if small.confident and small.score >= _RETRY_AGREEMENT and not touches_border(small.kernel):
             return small
     return est
 
 
-def _estimate_at(luma: np.ndarray, ks: int, presmooth: float, edges: float, iters: int = 12
-                 ) -> BlurEstimate:
+def _estimate_at(luma: np.ndarray, ks: int, presmooth: float, edges: float,
+                 should_stop: Callable[[], bool], iters: int = 12) -> BlurEstimate:
     # Two windows on different content: camera shake is shared, so two independent estimates
     # must agree; a disagreement is the guard's main doubt signal. The kernel itself comes
     # from the best window, which is the whole image when that is small: shrinking it so
@@ -110,8 +114,8 @@ def _estimate_at(luma: np.ndarray, ks: int, presmooth: float, edges: float, iter
     # Threads overlap the two solves (FFTs and large numpy ops release the GIL); each solve is
     # self-contained, so the result does not depend on scheduling.
     with ThreadPoolExecutor(max_workers=len(crops)) as pool:
-        kernels = list(pool.map(lambda c: estimate_kernel(c, ks, presmooth, iters,
-                                                          edges=edges), crops))
+        kernels = list(pool.map(lambda c: estimate_kernel(c, ks, presmooth, iters, edges=edges,
+                                                          should_stop=should_stop), crops))
     if len(kernels) < 2:
         return assess(kernels[0], None)
     return assess(*drop_unshared(kernels[0], kernels[1]))

@@ -12,9 +12,12 @@ normalised kernels and recentred by whole pixels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage
 
+from ...errors import Cancelled
 from . import fftops as F
 
 #: Per-level scale step of the pyramid.
@@ -170,7 +173,8 @@ def pyramid_sizes(ks: int, smallest: int = 5) -> list[int]:
 def estimate_kernel(crop: np.ndarray, ks: int, presmooth: float, iters: int = 12,
                     lam0: float = 2e-3, weight: float = 20.0, beta_max: float = 1e5,
                     kappa: float = 2.0, cg_iters: int = 8, margin: float = 1.0,
-                    edges: float = 2.0) -> np.ndarray:
+                    edges: float = 2.0, should_stop: Callable[[], bool] = lambda: False
+                    ) -> np.ndarray:
     """Kernel (ks x ks) for a luminance crop (float32 in [0, 1]) already smoothed by a Gaussian
     of std ``presmooth`` px."""
     sizes = pyramid_sizes(ks)
@@ -190,6 +194,8 @@ def estimate_kernel(crop: np.ndarray, ks: int, presmooth: float, iters: int = 12
         y_grads = (F.rfft2(F.dx(yp)), F.rfft2(F.dy(yp)))
         lam = lam0
         for _ in range(iters):
+            if should_stop():
+                raise Cancelled("job cancelled while estimating the blur")
             x = l0_latent(y_f, F.psf2otf(k, shape), g, shape, lam, kappa, beta_max)
             k = kernel_update(x, y_grads, k, shape, weight, presmooth * min(scale, 1.0), cg_iters,
                               edges)

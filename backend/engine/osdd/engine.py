@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +83,8 @@ class OsddEngine(Engine):
         return max(1, min(_MAX_BATCH, fits))
 
     def prepare(self, image: np.ndarray, params: Mapping[str, float],
-                seed: int | None) -> PreparedJob:
+                seed: int | None, should_stop: Callable[[], bool] = lambda: False
+                ) -> PreparedJob:
         if self.pipeline is None:
             raise ConfigError("the osdd engine is not loaded")
         gamma = float(params["gamma"])

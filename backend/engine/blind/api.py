@@ -98,12 +98,9 @@ def _estimate_at(luma: np.ndarray, ks: int, presmooth: float, edges: float,
                  should_stop: Callable[[], bool], iters: int = 12) -> BlurEstimate:
     # Two windows on different content: camera shake is shared, so two independent estimates
     # must agree; a disagreement is the guard's main doubt signal. The kernel itself comes
-    # from the best window, which is the whole image when that is small: shrinking it so
-    # that the second window differs would cost the estimate context.
-    size = crop_size_for(ks)
-    windows = textured_windows(luma, size, count=1) + textured_windows(luma, size, count=2)[1:]
+    # from the first, full-size window.
     crops = []
-    for rows, cols in windows:
+    for rows, cols in textured_windows(luma, crop_size_for(ks), count=2):
         crop = ndimage.gaussian_filter(np.clip(luma[rows, cols], 0, 1), presmooth)
         flat = assess_texture(crop)
         if flat is not None:

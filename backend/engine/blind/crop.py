@@ -18,19 +18,32 @@ def textured_windows(luma: np.ndarray, size: int, count: int = 2) -> list[tuple[
     """Slices of up to ``count`` ``size`` x ``size`` windows (or the whole image if smaller)
     with the most gradient energy, ignoring near-saturated pixels (clipping breaks the blur
     model). Later windows are pushed away from earlier ones (half a window at least, else as
-    far as the image allows), so they see different content."""
+    far as the image allows), so they see different content. The first window, the one the
+    kernel is estimated on, always has the full size (the whole image when that is small)."""
     h, w = luma.shape
     ch, cw = min(size, h), min(size, w)
-    if count > 1 and 2 * (h - ch) < ch and 2 * (w - cw) < cw:
-        # No room to move a second window by half its size: shrink the windows so that
-        # they see partly different content (else the guard compares a crop with itself).
-        ch, cw = max(16, min(ch, (3 * h) // 4)), max(16, min(cw, (3 * w) // 4))
     f = max(1, int(np.ceil(np.sqrt(h * w / _SEARCH_PIXELS))))
     hs, ws = h // f, w // f
     small = luma[: hs * f, : ws * f].reshape(hs, f, ws, f).mean(axis=(1, 3))
     gy, gx = np.gradient(small)
     energy = np.sqrt(gx * gx + gy * gy)
     energy[(small > 0.97) | (small < 0.02)] = 0.0
+    if count > 1 and 2 * (h - ch) < ch and 2 * (w - cw) < cw:
+        # No room to move a second window by half its size: shrink the later windows so
+        # that they see partly different content (else the guard compares a crop with
+        # itself); shrinking the first would cost the estimate context.
+        shrunk = max(16, min(ch, (3 * h) // 4)), max(16, min(cw, (3 * w) // 4))
+        return (_pick(energy, f, (h, w), (ch, cw), 1)
+                + _pick(energy, f, (h, w), shrunk, count)[1:])
+    return _pick(energy, f, (h, w), (ch, cw), count)
+
+
+def _pick(energy: np.ndarray, f: int, image: tuple[int, int], window: tuple[int, int],
+          count: int) -> list[tuple[slice, slice]]:
+    """``count`` windows of ``window`` (h, w) px on the ``energy`` map, which is the image
+    block-averaged by ``f``."""
+    (h, w), (ch, cw) = image, window
+    hs, ws = energy.shape
     wh, ww = max(1, ch // f), max(1, cw // f)
     score = ndimage.uniform_filter(energy, (wh, ww), mode="constant")
     # Window tops (in the small grid) for which the whole window fits in the image.

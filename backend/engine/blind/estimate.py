@@ -58,8 +58,8 @@ def select_edges(hx: np.ndarray, hy: np.ndarray, ks: int, per_bin: float
     for b in range(4):
         values = mag[bins == b]
         if values.size:
-            threshold = min(threshold, float(np.partition(values, -min(wanted, values.size))
-                                             [-min(wanted, values.size)]))
+            n = min(wanted, values.size)
+            threshold = min(threshold, float(np.partition(values, -n)[-n]))
     keep = mag >= threshold
     return hx * keep, hy * keep
 

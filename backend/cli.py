@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     deblur.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="engine parameter, e.g. --param strength=0.8 (see `osdd info`)")
     deblur.add_argument("--seed", type=int)
+    deblur.add_argument("--kernel", type=Path, metavar="IMAGE",
+                        help="remove this blur instead of estimating one (non-blind): a grey "
+                             "image with an odd side, e.g. one saved by --kernel-out")
+    deblur.add_argument("--kernel-out", type=Path, metavar="IMAGE",
+                        help="also save the blur kernel the engine removed (16-bit grey, "
+                             "peak white), to see why a result looks as it does")
     deblur.add_argument("--timeout", type=float, help="give up after this many seconds")
     deblur.add_argument("--compare", type=Path,
                         help="also write a before|after picture to this file")
@@ -207,18 +213,37 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _deblur(args: argparse.Namespace) -> int:
-    from .images import read_image_file, side_by_side, write_image
+    from .blur_kernel import kernel_from_pixels, kernel_to_pixels
+    from .images import check_writable, read_image, read_image_file, side_by_side, write_image
     from .progress_bar import ProgressBar
-    from .types import Region
+    from .types import Done, JobEvent, Region
 
     params = _parse_params(args.param)
     region = Region.parse(args.region) if args.region else None
+    for path in (args.output, args.compare, args.kernel_out):
+        if path is not None:
+            check_writable(path)  # before the work, not after it
+    kernel = kernel_from_pixels(read_image(args.kernel)) if args.kernel else None
     image, meta = read_image_file(args.input)  # ICC profile and EXIF go to the output
+    progress, done = ProgressBar(), []
+
+    def on_event(event: JobEvent) -> None:
+        progress(event)
+        if isinstance(event, Done):
+            done.append(event)
+
     with _client(args) as client:
         result = client.deblur_image(image, region=region, margin=args.margin,
                                      engine=args.engine, params=params, seed=args.seed,
-                                     timeout=args.timeout, on_event=ProgressBar())
+                                     kernel=kernel, timeout=args.timeout, on_event=on_event)
     write_image(args.output, result, meta=meta)
+    if args.kernel_out:
+        if done[-1].kernel is None:
+            raise OsddError(f"engine {done[-1].engine} works without a blur kernel; none "
+                            f"written to {args.kernel_out}")
+        write_image(args.kernel_out, kernel_to_pixels(done[-1].kernel))
+        print(f"wrote {args.kernel_out} ({done[-1].kernel.shape[0]} px kernel)",
+              file=sys.stderr)
     if args.compare:
         write_image(args.compare, side_by_side(image, result))
     print(f"wrote {args.output}", file=sys.stderr)

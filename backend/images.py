@@ -130,12 +130,8 @@ def write_image(path: str | Path, image: np.ndarray, quality: int = 95,
                 meta: ImageMeta | None = None) -> None:
     """Write HWC pixels to `path` (format from the suffix) atomically, with `meta`'s ICC
     profile and EXIF where the format holds them."""
-    path = Path(path)
+    path = check_writable(path)
     suffix = path.suffix.lower()
-    if not suffix:
-        raise InvalidRequest(f"output file {path} needs a suffix such as .png or .tif")
-    if not path.parent.is_dir():
-        raise InvalidRequest(f"output folder {path.parent} does not exist")
     # A fresh name beside the target (not mkstemp, whose 0600 mode would stick to the result).
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
     try:
@@ -144,6 +140,26 @@ def write_image(path: str | Path, image: np.ndarray, quality: int = 95,
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: str | Path) -> Path:
+    """``path`` if an image can be written there (a known suffix, an existing writable
+    folder); else InvalidRequest. Front ends call it before a job, not after the work."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not suffix:
+        raise InvalidRequest(f"output file {path} needs a suffix such as .png or .tif")
+    if suffix not in _TIFF and suffix not in Image.registered_extensions():
+        raise InvalidRequest(f"output file {path}: unknown image type {suffix!r} (use .png, "
+                             ".tif, .jpg or .webp)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidRequest(f"output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InvalidRequest(f"output folder {folder} is not writable")
+    if path.is_dir():
+        raise InvalidRequest(f"output file {path} is a folder")
+    return path
 
 
 def _write(tmp: Path, suffix: str, image: np.ndarray, quality: int, meta: ImageMeta) -> None:

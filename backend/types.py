@@ -153,12 +153,15 @@ class ServerInfo:
 @dataclass(frozen=True)
 class JobSpec:
     """What a client asks for: the image (HWC, uint8/uint16/float32, channels 1-4; the last
-    channel is alpha for 2 and 4), an engine name or "auto", and engine parameters."""
+    channel is alpha for 2 and 4), an engine name or "auto", and engine parameters.
+    ``kernel``: the blur to remove (square float array, see backend.blur_kernel) for a
+    non-blind job; None lets the engine estimate it."""
 
     image: np.ndarray
     engine: str = "auto"
     params: Mapping[str, float] = field(default_factory=dict)
     seed: int | None = None
+    kernel: np.ndarray | None = None
 
     @property
     def pixel_type(self) -> PixelType:
@@ -194,10 +197,14 @@ class TileResult:
 
 @dataclass(frozen=True)
 class Done:
+    """The job's last event. ``kernel``: the blur the engine removed (float32, square, sums
+    to 1), for engines that work with one; None otherwise."""
+
     engine: str
     device: str
     engine_seconds: float
     total_seconds: float
+    kernel: np.ndarray | None = None
 
 
 JobEvent = Accepted | Queued | Progress | TileResult | Done

@@ -46,13 +46,15 @@ class JobProgress:
 
 @dataclass(frozen=True)
 class JobFinished:
-    """The whole result for `region`; the caller applies it to the document."""
+    """The whole result for `region`; the caller applies it to the document. ``kernel``:
+    the blur the engine removed (None for engines that work without one)."""
 
     region: Region
     pixels: np.ndarray
     engine: str
     device: str
     seconds: float
+    kernel: np.ndarray | None = None
 
 
 JobUpdate = TilePainted | JobProgress | JobFinished
@@ -129,7 +131,7 @@ class DeblurJob:
                 if covered != sent.area:
                     raise InternalError(f"the server returned {covered} of {sent.area} pixels")
                 yield JobFinished(target, result, event.engine, event.device,
-                                  self._clock() - start)
+                                  self._clock() - start, event.kernel)
                 return
         if self.cancelled:
             raise Cancelled("deblurring was cancelled; the image is unchanged")

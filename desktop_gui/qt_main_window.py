@@ -30,6 +30,7 @@ from .messages import UserMessage, describe
 from .qt_batch_dialog import QtBatchDialog
 from .qt_image_view import QtImageView
 from .qt_job_bar import QtJobBar
+from .qt_kernel_view import QtKernelView
 from .qt_server_panel import QtServerPanel
 from .qt_settings_panel import QtSettingsPanel
 from .qt_worker import QtWorker
@@ -93,6 +94,8 @@ class QtMainWindow(QMainWindow):
         side_column.addWidget(self.server_panel)
         side_column.addWidget(self.settings_panel)
         side_column.addWidget(self.deblur_button)
+        self.kernel_view = QtKernelView()
+        side_column.addWidget(self.kernel_view)
         side_column.addStretch(1)
         splitter = QSplitter()
         splitter.addWidget(centre)
@@ -289,6 +292,7 @@ class QtMainWindow(QMainWindow):
             self.job_bar.show_progress(update)
         elif isinstance(update, JobFinished) and doc is not None:
             doc.apply(update.region, update.pixels)
+            self.kernel_view.show_kernel(update.kernel, update.engine)
             self.statusBar().showMessage(f"Deblurred in {update.seconds:.1f} s with "
                                          f"{update.engine} on {update.device}")
 

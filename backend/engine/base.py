@@ -16,10 +16,12 @@ from .tiling import BatchFn
 
 @dataclass(frozen=True)
 class PreparedJob:
-    """A job's batch function, plus a note for the user (e.g. a fallback the engine took)."""
+    """A job's batch function, plus a note for the user (e.g. a fallback the engine took)
+    and, for an engine that works with one, the blur kernel it removes (sent in Done)."""
 
     process: BatchFn
     note: str = ""
+    kernel: np.ndarray | None = None
 
 
 class Engine(abc.ABC):
@@ -33,6 +35,8 @@ class Engine(abc.ABC):
     max_tile_size: int = 4096
     balanced_tiles: bool = False  # tile_size is a maximum; see tiling.plan_tiles
     device: str = "cpu"
+    #: Whether `prepare` accepts a given blur kernel (non-blind mode) instead of estimating.
+    takes_kernel: bool = False
 
     @abc.abstractmethod
     def engine_params(self) -> tuple[ParamSpec, ...]:
@@ -45,7 +49,8 @@ class Engine(abc.ABC):
         """Analyse a whole job. image: float32 HWC in [0, 1], C = 1 or 3 (no alpha);
         params: every parameter of `info()`, validated, defaults filled in. A long analysis
         checks `should_stop` often and raises Cancelled when it turns True, so that a
-        cancelled job frees the worker at once."""
+        cancelled job frees the worker at once. An engine with ``takes_kernel`` also gets
+        ``kernel=`` (float32, square, odd, sums to 1) when the client gave one."""
 
     def load(self) -> None:  # noqa: B027 - most engines have nothing to load
         """Load weights and warm up; called once before the first job."""

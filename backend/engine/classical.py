@@ -15,6 +15,7 @@ from .blind import (
     DEFAULT_KERNEL_SIZE,
     DEFAULT_STRENGTH,
     KERNEL_SIZE_RANGE,
+    BlurEstimate,
     deconvolve,
     estimate_blur,
     prior_noise,
@@ -30,6 +31,7 @@ class ClassicalEngine(Engine):
     default_tile_size = 1536
     default_overlap = 192
     balanced_tiles = True  # FFT cost follows the tile area: use the smallest tiles that fit
+    takes_kernel = True
 
     def engine_params(self) -> tuple[ParamSpec, ...]:
         lo, hi = KERNEL_SIZE_RANGE
@@ -43,11 +45,14 @@ class ClassicalEngine(Engine):
         )
 
     def prepare(self, image: np.ndarray, params: Mapping[str, float],
-                seed: int | None, should_stop: Callable[[], bool] = lambda: False
-                ) -> PreparedJob:
-        luma = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3] @ _LUMA
-        estimate = estimate_blur(np.ascontiguousarray(luma), int(params["kernel_size"]),
-                                 should_stop)
+                seed: int | None, should_stop: Callable[[], bool] = lambda: False,
+                kernel: np.ndarray | None = None) -> PreparedJob:
+        if kernel is not None:  # non-blind: the user's kernel is trusted as given
+            estimate = BlurEstimate(kernel=kernel, confident=True)
+        else:
+            luma = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3] @ _LUMA
+            estimate = estimate_blur(np.ascontiguousarray(luma), int(params["kernel_size"]),
+                                     should_stop)
         strength = float(params["strength"])
         noise = prior_noise(image[:, :, :3])
 
@@ -57,4 +62,4 @@ class ClassicalEngine(Engine):
         note = "" if estimate.confident else (
             f"blur estimate doubtful: {estimate.reason or 'no reason given'}; "
             "the result is deliberately conservative")
-        return PreparedJob(process, note)
+        return PreparedJob(process, note, kernel=estimate.kernel)

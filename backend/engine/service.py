@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from .. import __version__
+from ..blur_kernel import checked_kernel
 from ..errors import EngineUnavailable, InvalidRequest, OsddError
 from ..types import Done, JobEvent, JobSpec, Limits, Progress, ServerInfo, TileResult
 from .base import Engine
@@ -73,6 +74,12 @@ class DeblurService:
         if name in self._failed:
             raise EngineUnavailable(f"engine {name!r} failed to load: {self._failed[name]}")
         engine = self.engines[name]
+        if spec.kernel is not None:
+            if not engine.takes_kernel:
+                takers = [n for n, e in self.engines.items() if e.takes_kernel]
+                raise InvalidRequest(f"engine {name!r} does not take a blur kernel"
+                                     + (f"; {', '.join(takers)} does" if takers else ""))
+            checked_kernel(spec.kernel)
         params = resolve_params(engine.info(), spec.params)
         _plan_for(engine, params, height, width)
         return engine, params
@@ -102,7 +109,8 @@ class DeblurService:
         yield Progress(0, 0, "analysing")
         working = to_float(colour)
         t0 = time.perf_counter()
-        prepared = engine.prepare(working, params, spec.seed, should_stop)
+        given = {} if spec.kernel is None else {"kernel": checked_kernel(spec.kernel)}
+        prepared = engine.prepare(working, params, spec.seed, should_stop, **given)
         busy[0] += time.perf_counter() - t0
         plan = _plan_for(engine, params, height, width)
         yield Progress(0, len(plan.tiles), "deblurring", prepared.note)
@@ -123,7 +131,7 @@ class DeblurService:
             yield event
         total = time.perf_counter() - started
         log.info("job done: %s, %.2f s in engine, %.2f s total", engine.name, busy[0], total)
-        yield Done(engine.name, engine.device, busy[0], total)
+        yield Done(engine.name, engine.device, busy[0], total, prepared.kernel)
 
 
     def deblur(self, spec: JobSpec) -> tuple[np.ndarray, str]:

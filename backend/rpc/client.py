@@ -19,6 +19,7 @@ import grpc
 import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from ..blur_kernel import checked_kernel
 from ..errors import ConfigError, InternalError, InvalidRequest, Unavailable
 from ..types import Done, JobEvent, JobSpec, PixelType, Region, ServerInfo, TileResult
 from . import convert
@@ -127,11 +128,14 @@ class DeblurClient:
 
     def deblur(self, image: np.ndarray, *, engine: str = "auto",
                params: Mapping[str, float] | None = None, seed: int | None = None,
-               timeout: float | None = None) -> DeblurCall:
+               kernel: np.ndarray | None = None, timeout: float | None = None) -> DeblurCall:
         """Start a job on a whole HWC image (uint8, uint16 or float32; 1-4 channels, the
-        last one alpha for 2 and 4). Iterate the result for events."""
+        last one alpha for 2 and 4). Iterate the result for events. ``kernel``: the blur to
+        remove (non-blind mode; checked here, before sending); Done carries the one used."""
         image = _as_hwc(image)
-        spec = JobSpec(image, engine, dict(params or {}), seed)
+        if kernel is not None:
+            kernel = checked_kernel(kernel)
+        spec = JobSpec(image, engine, dict(params or {}), seed, kernel)
         call = self._stub.Deblur(convert.job_messages(spec, self._chunk_size(timeout)),
                                  timeout=timeout, metadata=self._metadata)
         return DeblurCall(call, spec.pixel_type, image.shape[2])
@@ -145,10 +149,11 @@ class DeblurClient:
     def deblur_image(self, image: np.ndarray, *, region: Region | None = None,
                      margin: int = 64, engine: str = "auto",
                      params: Mapping[str, float] | None = None, seed: int | None = None,
-                     timeout: float | None = None,
+                     kernel: np.ndarray | None = None, timeout: float | None = None,
                      on_event: Callable[[JobEvent], None] | None = None) -> np.ndarray:
         """Deblur `image` (or only `region` of it, sent with `margin` pixels of context)
-        and return a new array of the same shape and dtype. `on_event` sees every event."""
+        and return a new array of the same shape and dtype. `on_event` sees every event
+        (Done carries the blur kernel the engine removed)."""
         flat = np.ndim(image) == 2
         image = _as_hwc(image)
         full = Region(0, 0, image.shape[1], image.shape[0])
@@ -160,7 +165,7 @@ class DeblurClient:
         result = np.array(image[sent.slices])
         covered = 0
         for event in self.deblur(result, engine=engine, params=params, seed=seed,
-                                 timeout=timeout):
+                                 kernel=kernel, timeout=timeout):
             if isinstance(event, TileResult):
                 result[event.region.slices] = event.pixels
                 covered += event.region.area

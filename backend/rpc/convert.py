@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..errors import InvalidRequest
 from ..types import (
     Accepted,
     Done,
@@ -40,6 +41,8 @@ def job_messages(spec: JobSpec, chunk_bytes: int) -> Iterator[pb.DeblurRequest]:
                              params={k: float(v) for k, v in spec.params.items()})
     if spec.seed is not None:
         header.seed = spec.seed
+    if spec.kernel is not None:
+        header.kernel.CopyFrom(_kernel_to_pb(spec.kernel))
     yield pb.DeblurRequest(header=header)
     data = memoryview(image.reshape(-1).view(np.uint8))
     for start in range(0, len(data), chunk_bytes):
@@ -50,7 +53,22 @@ def header_from_pb(message: pb.DeblurHeader) -> ImageHeader:
     return ImageHeader(
         width=message.width, height=message.height, channels=message.channels,
         pixel_type=_PIXEL_FROM_PB.get(message.pixel_type), engine=message.engine or "auto",
-        params=dict(message.params), seed=message.seed if message.HasField("seed") else None)
+        params=dict(message.params), seed=message.seed if message.HasField("seed") else None,
+        kernel=_kernel_from_pb(message.kernel) if message.HasField("kernel") else None)
+
+
+def _kernel_to_pb(kernel: np.ndarray) -> pb.Kernel:
+    k = np.ascontiguousarray(kernel, dtype="<f4")
+    return pb.Kernel(size=k.shape[0], values=k.tobytes())
+
+
+def _kernel_from_pb(message: pb.Kernel) -> np.ndarray:
+    """The kernel's values as a size x size array; checking them is the receiver's job."""
+    side = message.size
+    if side * side * 4 != len(message.values):
+        raise InvalidRequest(f"blur kernel of size {side} needs {side * side * 4} bytes, got "
+                             f"{len(message.values)}")
+    return np.frombuffer(message.values, dtype="<f4").reshape(side, side).astype(np.float32)
 
 
 # --- events -----------------------------------------------------------------------------
@@ -77,9 +95,11 @@ def event_messages(event: JobEvent, max_bytes: int) -> Iterator[pb.DeblurEvent]:
             tiles_done=event.tiles_done, tiles_total=event.tiles_total, stage=event.stage,
             message=event.message))
     elif isinstance(event, Done):
-        yield pb.DeblurEvent(done=pb.Done(
-            engine=event.engine, device=event.device, engine_seconds=event.engine_seconds,
-            total_seconds=event.total_seconds))
+        done = pb.Done(engine=event.engine, device=event.device,
+                       engine_seconds=event.engine_seconds, total_seconds=event.total_seconds)
+        if event.kernel is not None:
+            done.kernel.CopyFrom(_kernel_to_pb(event.kernel))
+        yield pb.DeblurEvent(done=done)
     else:
         raise TypeError(f"not a job event: {event!r}")
 
@@ -104,7 +124,11 @@ def event_from_pb(message: pb.DeblurEvent, pixel_type: PixelType, channels: int)
         return Progress(p.tiles_done, p.tiles_total, p.stage, p.message)
     if kind == "done":
         d = message.done
-        return Done(d.engine, d.device, d.engine_seconds, d.total_seconds)
+        try:
+            kernel = _kernel_from_pb(d.kernel) if d.HasField("kernel") else None
+        except InvalidRequest as exc:
+            raise ValueError(f"malformed kernel from server: {exc}") from None
+        return Done(d.engine, d.device, d.engine_seconds, d.total_seconds, kernel)
     raise ValueError(f"unknown event from server: {kind!r}")
 
 

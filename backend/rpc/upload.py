@@ -23,6 +23,7 @@ class ImageHeader:
     engine: str = "auto"
     params: Mapping[str, float] = field(default_factory=dict)
     seed: int | None = None
+    kernel: np.ndarray | None = None
 
     @property
     def byte_count(self) -> int:
@@ -53,7 +54,7 @@ class ImageUpload:
         h = self.header
         image = np.lib.stride_tricks.as_strided(np.zeros(1, h.pixel_type.dtype),
                                                 (h.height, h.width, h.channels), (0, 0, 0))
-        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed)
+        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed, h.kernel)
 
     @property
     def complete(self) -> bool:
@@ -81,4 +82,4 @@ class ImageUpload:
             h.height, h.width, h.channels)
         if h.pixel_type is PixelType.F32 and not np.isfinite(image).all():
             raise InvalidRequest("float pixels must be finite (found NaN or infinity)")
-        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed)
+        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed, h.kernel)

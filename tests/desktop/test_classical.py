@@ -39,5 +39,10 @@ def test_classical_engine_deblurs_only_the_selected_region(qtbot, start_server, 
         np.testing.assert_array_equal(parts.window.view.shown_image()[:, :, 0],
                                       doc.pixels[:, :, 0])
         assert "classical" in parts.window.statusBar().currentMessage()
+        # The kernel the engine removed is shown beside the result.
+        kernel = parts.window.kernel_view.kernel
+        assert kernel is not None and kernel.shape[0] > 1
+        assert f"{kernel.shape[0]}x{kernel.shape[0]}" in parts.window.kernel_view.caption.text()
+        assert not parts.window.kernel_view.picture.pixmap().isNull()
     finally:
         parts.shutdown()

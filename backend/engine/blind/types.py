@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...blur_kernel import MAX_KERNEL_SIDE
+
 #: Largest blur (kernel support, px, odd) searched for by default.
 DEFAULT_KERNEL_SIZE: int = 61
 #: Accepted range for ``max_kernel_size`` (values outside are clamped).
-KERNEL_SIZE_RANGE: tuple[int, int] = (7, 101)
+KERNEL_SIZE_RANGE: tuple[int, int] = (7, MAX_KERNEL_SIDE)
 #: Tuned default deconvolution strength in [0, 1]: prior weight lambda = 60 * 25**strength
 #: (0.8 -> ~790); strength below 0.2 also cross-fades to the input; 0 returns the input.
 DEFAULT_STRENGTH: float = 0.8

@@ -20,7 +20,7 @@ PIXEL_TYPE_U16: PixelType
 PIXEL_TYPE_F32: PixelType
 
 class DeblurHeader(_message.Message):
-    __slots__ = ("width", "height", "channels", "pixel_type", "engine", "params", "seed")
+    __slots__ = ("width", "height", "channels", "pixel_type", "engine", "params", "seed", "kernel")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class DeblurHeader(_message.Message):
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    KERNEL_FIELD_NUMBER: _ClassVar[int]
     width: int
     height: int
     channels: int
@@ -42,7 +43,16 @@ class DeblurHeader(_message.Message):
     engine: str
     params: _containers.ScalarMap[str, float]
     seed: int
-    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., pixel_type: _Optional[_Union[PixelType, str]] = ..., engine: _Optional[str] = ..., params: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ...) -> None: ...
+    kernel: Kernel
+    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., pixel_type: _Optional[_Union[PixelType, str]] = ..., engine: _Optional[str] = ..., params: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., kernel: _Optional[_Union[Kernel, _Mapping]] = ...) -> None: ...
+
+class Kernel(_message.Message):
+    __slots__ = ("size", "values")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    values: bytes
+    def __init__(self, size: _Optional[int] = ..., values: _Optional[bytes] = ...) -> None: ...
 
 class DeblurRequest(_message.Message):
     __slots__ = ("header", "chunk")
@@ -93,16 +103,18 @@ class Tile(_message.Message):
     def __init__(self, x: _Optional[int] = ..., y: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., pixels: _Optional[bytes] = ...) -> None: ...
 
 class Done(_message.Message):
-    __slots__ = ("engine", "device", "engine_seconds", "total_seconds")
+    __slots__ = ("engine", "device", "engine_seconds", "total_seconds", "kernel")
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     ENGINE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    KERNEL_FIELD_NUMBER: _ClassVar[int]
     engine: str
     device: str
     engine_seconds: float
     total_seconds: float
-    def __init__(self, engine: _Optional[str] = ..., device: _Optional[str] = ..., engine_seconds: _Optional[float] = ..., total_seconds: _Optional[float] = ...) -> None: ...
+    kernel: Kernel
+    def __init__(self, engine: _Optional[str] = ..., device: _Optional[str] = ..., engine_seconds: _Optional[float] = ..., total_seconds: _Optional[float] = ..., kernel: _Optional[_Union[Kernel, _Mapping]] = ...) -> None: ...
 
 class DeblurEvent(_message.Message):
     __slots__ = ("accepted", "queued", "progress", "tile", "done")

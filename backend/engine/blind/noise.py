@@ -16,9 +16,11 @@ _MASK = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _GAIN = 6.0
 #: Median of |N(0, 1)|.
 _MAD = 0.6745
-#: Share of clipped pixels from which a photo is deconvolved as if it had 1 % noise: clipped
-#: highlights break the blur model, and the weak prior a clean photo would get rings
-#: around them (the licence-plate photo's sky: 7 % clipped, stripes a kernel long).
+#: Share of clipped pixels from which a photo is deconvolved as if it had 1 % noise. The
+#: deconvolution leaves clipped pixels out of its data term, but a photo clipped that much is
+#: usually a contrasty JPEG whose estimated kernel is rough, and the weak prior a clean
+#: photo would get rings all over (the licence-plate photo, 7 % clipped: stripes a kernel
+#: long across the car, still with the clipped pixels left out).
 _CLIPPED_SHARE = 0.01
 _CLIPPED_NOISE = 0.01
 #: Pixels looked at, at most: a centred crop keeps the cost flat on 100 MP photos.

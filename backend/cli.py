@@ -21,7 +21,7 @@ from .errors import OsddError
 from .files import write_text_atomically
 from .gimp_commands import add_gimp_commands
 from .model_commands import add_engine_options, add_model_commands, engine_options
-from .rpc.client import DEFAULT_ADDRESS
+from .rpc.client import DEFAULT_ADDRESS, DEFAULT_MARGIN
 from .train_commands import add_eval_command, add_train_commands
 from .types import Limits
 
@@ -78,8 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     deblur.add_argument("input", type=Path)
     deblur.add_argument("-o", "--output", type=Path, required=True)
     deblur.add_argument("--region", help="only this rectangle: x,y,width,height in pixels")
-    deblur.add_argument("--margin", type=int, default=64,
-                        help="context pixels sent around --region (blur crosses its edge)")
+    deblur.add_argument("--margin", type=int, default=DEFAULT_MARGIN,
+                        help="context pixels sent around --region, per side (the blur is "
+                             f"estimated on all of it; default {DEFAULT_MARGIN})")
     deblur.add_argument("--engine", default="auto")
     deblur.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="engine parameter, e.g. --param strength=0.8 (see `osdd info`)")

@@ -155,13 +155,15 @@ class JobSpec:
     """What a client asks for: the image (HWC, uint8/uint16/float32, channels 1-4; the last
     channel is alpha for 2 and 4), an engine name or "auto", and engine parameters.
     ``kernel``: the blur to remove (square float array, see backend.blur_kernel) for a
-    non-blind job; None lets the engine estimate it."""
+    non-blind job; None lets the engine estimate it. ``keep``: the rectangle of ``image``
+    wanted back (the rest is context for the estimate); None: all of it."""
 
     image: np.ndarray
     engine: str = "auto"
     params: Mapping[str, float] = field(default_factory=dict)
     seed: int | None = None
     kernel: np.ndarray | None = None
+    keep: Region | None = None
 
     @property
     def pixel_type(self) -> PixelType:

@@ -3,6 +3,6 @@ through an osdd server, compare, save; batch whole folders.
 
 Qt-free state lives in document.py, settings.py, connection.py, local_server.py, jobs.py,
 batch.py and messages.py; widgets are the qt_*.py modules; app.py is the one place that
-creates and wires them. Only backend.rpc, backend.types, backend.errors and
-backend.images are used from the backend, never the engines.
+creates and wires them. Only backend.rpc, backend.types, backend.errors,
+backend.images and backend.blur_kernel are used from the backend, never the engines.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.rpc.client import DEFAULT_MARGIN
 from backend.types import EngineInfo, ParamSpec, ServerInfo
 
 from .events import Listeners
@@ -35,7 +36,7 @@ class SettingsState:
     """The engine, its parameter values and the context margin. changed emits None when
     the engine list, the engine or any value changes; set_info() fills it from GetInfo."""
 
-    def __init__(self, margin: int = 64) -> None:
+    def __init__(self, margin: int = DEFAULT_MARGIN) -> None:
         self.info: ServerInfo | None = None
         self.engine: str | None = None
         self.values: dict[str, float] = {}

@@ -12,7 +12,17 @@ import numpy as np
 from .. import __version__
 from ..blur_kernel import checked_kernel
 from ..errors import EngineUnavailable, InvalidRequest, OsddError
-from ..types import Done, JobEvent, JobSpec, Limits, Progress, ServerInfo, TileResult
+from ..types import (
+    Done,
+    JobEvent,
+    JobSpec,
+    Limits,
+    PixelType,
+    Progress,
+    Region,
+    ServerInfo,
+    TileResult,
+)
 from .base import Engine
 from .fallback import MemoryFallback
 from .params import resolve_params
@@ -81,7 +91,9 @@ class DeblurService:
                                      + (f"; {', '.join(takers)} does" if takers else ""))
             checked_kernel(spec.kernel)
         params = resolve_params(engine.info(), spec.params)
-        _plan_for(engine, params, height, width)
+        keep = _keep_of(spec, height, width)
+        area = _worked_area(keep, params, height, width)
+        _plan_for(engine, params, area.height, area.width)
         return engine, params
 
     def run(self, spec: JobSpec, should_stop: Callable[[], bool] = lambda: False,
@@ -93,6 +105,8 @@ class DeblurService:
         pixel_type = spec.pixel_type
         colour, alpha = split_alpha(spec.image)
         height, width, _ = spec.image.shape
+        keep = _keep_of(spec, height, width)
+        area = _worked_area(keep, params, height, width)
         log.info("job %dx%dx%d %s on %s", width, height, spec.image.shape[2],
                  pixel_type.value, engine.name)
         busy = [0.0]
@@ -112,22 +126,23 @@ class DeblurService:
         given = {} if spec.kernel is None else {"kernel": checked_kernel(spec.kernel)}
         prepared = engine.prepare(working, params, spec.seed, should_stop, **given)
         busy[0] += time.perf_counter() - t0
-        plan = _plan_for(engine, params, height, width)
+        # The blur was estimated on everything received; only `keep`, with the context its
+        # tiles need at their edges, is deblurred.
+        plan = _plan_for(engine, params, area.height, area.width)
         yield Progress(0, len(plan.tiles), "deblurring", prepared.note)
         batch = engine.batch_size(plan.rows.size, plan.cols.size)
         process = MemoryFallback(timed(prepared.process), batch, engine.multiple,
                                  int(params["overlap"]))
-        for event in run_tiled(working, process, plan, multiple=engine.multiple,
+        for event in run_tiled(working[area.slices], process, plan, multiple=engine.multiple,
                                batch_size=batch, should_stop=should_stop):
             if isinstance(event, Progress) and (notes := process.take_notes()):
                 log.warning("job %s: %s", engine.name, "; ".join(notes))
                 event = Progress(event.tiles_done, event.tiles_total, event.stage,
                                  "; ".join(notes))
             if isinstance(event, TileResult):
-                pixels = from_float(event.pixels, pixel_type)
-                if alpha is not None:
-                    pixels = np.concatenate([pixels, alpha[event.region.slices]], axis=2)
-                event = TileResult(event.region, pixels)
+                event = _kept_part(event, area, keep, pixel_type, alpha)
+                if event is None:
+                    continue
             yield event
         total = time.perf_counter() - started
         log.info("job done: %s, %.2f s in engine, %.2f s total", engine.name, busy[0], total)
@@ -136,8 +151,9 @@ class DeblurService:
 
     def deblur(self, spec: JobSpec) -> tuple[np.ndarray, str]:
         """Run a job to completion in this process (benchmarks, scripts): the whole output
-        image in the input's pixel type, and the engine's note ("" when it had none)."""
-        out = np.empty_like(spec.image)
+        image in the input's pixel type (outside ``keep``, the input), and the engine's
+        note ("" when it had none)."""
+        out = np.array(spec.image)
         note = ""
         for event in self.run(spec):
             if isinstance(event, TileResult):
@@ -145,6 +161,35 @@ class DeblurService:
             elif isinstance(event, Progress) and event.message:
                 note = event.message
         return out, note
+
+
+def _keep_of(spec: JobSpec, height: int, width: int) -> Region:
+    full = Region(0, 0, width, height)
+    keep = spec.keep or full
+    if keep.is_empty() or keep.intersect(full) != keep:
+        raise InvalidRequest(f"keep rectangle {keep.x},{keep.y},{keep.width}x{keep.height} "
+                             f"must be non-empty and inside the {width}x{height} image")
+    return keep
+
+
+def _worked_area(keep: Region, params: dict[str, float], height: int, width: int) -> Region:
+    """``keep`` with the tile overlap around it (what a tile needs at its edge), in the image."""
+    return keep.grow(int(params["overlap"]), Region(0, 0, width, height))
+
+
+def _kept_part(tile: TileResult, area: Region, keep: Region, pixel_type: PixelType,
+               alpha: np.ndarray | None) -> TileResult | None:
+    """A tile of ``area`` as the part of it inside ``keep``, in image coordinates and the
+    request's pixel type with its alpha; None when it lies in the context only."""
+    placed = Region(tile.region.x + area.x, tile.region.y + area.y, tile.region.width,
+                    tile.region.height)
+    part = placed.intersect(keep)
+    if part.is_empty():
+        return None
+    pixels = from_float(tile.pixels[part.relative_to(placed).slices], pixel_type)
+    if alpha is not None:
+        pixels = np.concatenate([pixels, alpha[part.slices]], axis=2)
+    return TileResult(part, pixels)
 
 
 def _plan_for(engine: Engine, params: dict[str, float], height: int, width: int) -> TilePlan:

@@ -126,19 +126,21 @@ class Bridge:
     def _deblur(self, header: dict, payload: bytes) -> None:
         image, keep = _image_from(header, payload)
         with self._connect(header) as client:
+            # The server estimates the blur on all the plug-in sent and returns `keep` only.
             call = client.deblur(image, engine=str(header.get("engine") or "auto"),
                                  params={k: float(v) for k, v in
-                                         dict(header.get("params") or {}).items()})
+                                         dict(header.get("params") or {}).items()},
+                                 keep=keep)
             with self._lock:
                 self._call = call
             try:
                 for event in call:
-                    self._relay(event, keep)
+                    self._relay(event)
             finally:
                 with self._lock:
                     self._call = None
 
-    def _relay(self, event, keep: Region) -> None:
+    def _relay(self, event) -> None:
         if isinstance(event, Accepted):
             self._send({"type": "accepted"})
         elif isinstance(event, Queued):
@@ -147,13 +149,9 @@ class Bridge:
             self._send({"type": "progress", "done": event.tiles_done,
                         "total": event.tiles_total, "message": event.message})
         elif isinstance(event, TileResult):
-            part = event.region.intersect(keep)
-            if part.is_empty():
-                return
-            pixels = event.pixels[part.y - event.region.y:part.bottom - event.region.y,
-                                  part.x - event.region.x:part.right - event.region.x]
-            self._send({"type": "tile", "x": part.x, "y": part.y, "width": part.width,
-                        "height": part.height}, np.ascontiguousarray(pixels).tobytes())
+            r = event.region
+            self._send({"type": "tile", "x": r.x, "y": r.y, "width": r.width,
+                        "height": r.height}, np.ascontiguousarray(event.pixels).tobytes())
         elif isinstance(event, Done):
             self._send({"type": "done", "engine": event.engine, "device": event.device,
                         "seconds": round(event.total_seconds, 3)})

@@ -43,6 +43,9 @@ def job_messages(spec: JobSpec, chunk_bytes: int) -> Iterator[pb.DeblurRequest]:
         header.seed = spec.seed
     if spec.kernel is not None:
         header.kernel.CopyFrom(_kernel_to_pb(spec.kernel))
+    if spec.keep is not None:
+        k = spec.keep
+        header.keep.CopyFrom(pb.Rect(x=k.x, y=k.y, width=k.width, height=k.height))
     yield pb.DeblurRequest(header=header)
     data = memoryview(image.reshape(-1).view(np.uint8))
     for start in range(0, len(data), chunk_bytes):
@@ -54,7 +57,12 @@ def header_from_pb(message: pb.DeblurHeader) -> ImageHeader:
         width=message.width, height=message.height, channels=message.channels,
         pixel_type=_PIXEL_FROM_PB.get(message.pixel_type), engine=message.engine or "auto",
         params=dict(message.params), seed=message.seed if message.HasField("seed") else None,
-        kernel=_kernel_from_pb(message.kernel) if message.HasField("kernel") else None)
+        kernel=_kernel_from_pb(message.kernel) if message.HasField("kernel") else None,
+        keep=_region_from_pb(message.keep) if message.HasField("keep") else None)
+
+
+def _region_from_pb(rect: pb.Rect) -> Region:
+    return Region(rect.x, rect.y, rect.width, rect.height)
 
 
 def _kernel_to_pb(kernel: np.ndarray) -> pb.Kernel:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidRequest
-from ..types import JobSpec, Limits, PixelType
+from ..types import JobSpec, Limits, PixelType, Region
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class ImageHeader:
     params: Mapping[str, float] = field(default_factory=dict)
     seed: int | None = None
     kernel: np.ndarray | None = None
+    keep: Region | None = None
 
     @property
     def byte_count(self) -> int:
@@ -54,7 +55,7 @@ class ImageUpload:
         h = self.header
         image = np.lib.stride_tricks.as_strided(np.zeros(1, h.pixel_type.dtype),
                                                 (h.height, h.width, h.channels), (0, 0, 0))
-        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed, h.kernel)
+        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed, h.kernel, h.keep)
 
     @property
     def complete(self) -> bool:
@@ -82,4 +83,4 @@ class ImageUpload:
             h.height, h.width, h.channels)
         if h.pixel_type is PixelType.F32 and not np.isfinite(image).all():
             raise InvalidRequest("float pixels must be finite (found NaN or infinity)")
-        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed, h.kernel)
+        return JobSpec(image, h.engine or "auto", dict(h.params), h.seed, h.kernel, h.keep)

@@ -132,8 +132,9 @@ class MotionDeblur(Gimp.PlugIn):
                                    "Tile side in pixels; 0 = the engine's default",
                                    0, 4096, 0, flags)
         procedure.add_int_argument("margin", "Context _margin",
-                                   "Pixels read around the selection (blur crosses its edge)",
-                                   0, 1024, 64, flags)
+                                   "Pixels read around the selection: the blur is estimated "
+                                   "on all of them",
+                                   0, 1024, Settings.margin, flags)
         procedure.add_string_argument("server", "Ser_ver", "Address of the osdd server",
                                       DEFAULT_SERVER, flags)
         procedure.add_boolean_argument("autostart", "Start a local server if none _runs",

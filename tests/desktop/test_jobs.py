@@ -33,6 +33,30 @@ def test_job_paints_tiles_inside_the_region_and_finishes(server):
     assert progress and progress[-1].tiles_done == progress[-1].tiles_total
 
 
+class SeeingEngine(InvertEngine):
+    """Records the shape of every image a job is prepared on: what the engine estimates on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, ...]] = []
+
+    def prepare(self, image, params, seed, should_stop=lambda: False):
+        self.seen.append(image.shape)
+        return super().prepare(image, params, seed, should_stop)
+
+
+def test_job_sends_the_margin_as_context_and_gets_only_the_region_back(start_server):
+    engine = SeeingEngine()
+    running = start_server([engine])
+    pixels = image(200, 300)
+    region = Region(100, 80, 40, 30)
+    updates = list(DeblurJob(running.client, pixels, region, DeblurSettings(margin=50)).run())
+    assert engine.seen == [(130, 140, 3)]  # the region and 50 px around it, on every side
+    tiles = [u for u in updates if isinstance(u, TilePainted)]
+    assert sum(t.region.area for t in tiles) == region.area
+    assert all(t.region.intersect(region) == t.region for t in tiles)
+
+
 def test_job_estimates_remaining_time_from_a_clock(server):
     ticks = iter(range(1000))
     job = DeblurJob(server.client, image(), None, DeblurSettings(), clock=lambda: next(ticks))

@@ -20,7 +20,7 @@ PIXEL_TYPE_U16: PixelType
 PIXEL_TYPE_F32: PixelType
 
 class DeblurHeader(_message.Message):
-    __slots__ = ("width", "height", "channels", "pixel_type", "engine", "params", "seed", "kernel")
+    __slots__ = ("width", "height", "channels", "pixel_type", "engine", "params", "seed", "kernel", "keep")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,7 @@ class DeblurHeader(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     KERNEL_FIELD_NUMBER: _ClassVar[int]
+    KEEP_FIELD_NUMBER: _ClassVar[int]
     width: int
     height: int
     channels: int
@@ -44,7 +45,20 @@ class DeblurHeader(_message.Message):
     params: _containers.ScalarMap[str, float]
     seed: int
     kernel: Kernel
-    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., pixel_type: _Optional[_Union[PixelType, str]] = ..., engine: _Optional[str] = ..., params: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., kernel: _Optional[_Union[Kernel, _Mapping]] = ...) -> None: ...
+    keep: Rect
+    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., pixel_type: _Optional[_Union[PixelType, str]] = ..., engine: _Optional[str] = ..., params: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., kernel: _Optional[_Union[Kernel, _Mapping]] = ..., keep: _Optional[_Union[Rect, _Mapping]] = ...) -> None: ...
+
+class Rect(_message.Message):
+    __slots__ = ("x", "y", "width", "height")
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    x: int
+    y: int
+    width: int
+    height: int
+    def __init__(self, x: _Optional[int] = ..., y: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class Kernel(_message.Message):
     __slots__ = ("size", "values")

@@ -58,8 +58,9 @@ class DeblurServicer:
         """Client streams one DeblurHeader, then the image as raw pixel chunks
         (each at most Limits.max_chunk_bytes). The server streams events: Accepted,
         Queued/Progress while it works, Tile for every final region (tiles never overlap
-        and cover the image exactly once), and Done last. Failures end the stream
-        with a gRPC status (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, CANCELLED, ...).
+        and cover the header's `keep`, by default the whole image, exactly once), and Done
+        last. Failures end the stream with a gRPC status (INVALID_ARGUMENT,
+        RESOURCE_EXHAUSTED, CANCELLED, ...).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -19,7 +19,9 @@ class Settings:
     gamma: float = 1.0
     output: str = "new-layer"
     tile_size: int = 0
-    margin: int = 64
+    # The blur is estimated on all that is sent: as the project's client (DEFAULT_MARGIN in
+    # backend/rpc/client.py; GIMP's Python cannot import it), enough for a small selection.
+    margin: int = 256
     server: str = DEFAULT_SERVER
     autostart: bool = True
     token: str = ""

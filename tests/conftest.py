@@ -1,4 +1,6 @@
-"""Shared fixtures: small deterministic engines and a real server on port 0."""
+"""Shared fixtures: small deterministic engines, a real server on port 0, and the test
+photos and camera-shake kernels, made here so that no test reads anything outside the
+repository."""
 
 from __future__ import annotations
 
@@ -15,7 +17,54 @@ from backend.engine.base import Engine, PreparedJob
 from backend.types import ParamSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# scikit-image's bundled photos (CC0 or public domain; no download), standing in for the
+# project's bench set: a portrait, a street scene, a cat, a table-top, a launch.
+BENCH_PHOTOS = ("astronaut", "camera", "chelsea", "coffee", "rocket")
+# The sizes of the bench set's kernels (17 to 57 px), so "kernel i" is as long a shake as
+# it is there; the paths themselves come from the project's own camera-shake generator.
+BENCH_KERNEL_SIZES = (17, 23, 29, 35, 39, 45, 51, 57)
+KERNEL_SEED = 20261128
+
+
+def sample_photo(name: str, crop: int | tuple[int, int] | None = None) -> np.ndarray:
+    """scikit-image's photo `name` as HxWx3 float32 in [0, 1] (grey repeated), or its centred
+    crop of side `crop` or of (height, width) `crop`."""
+    from skimage import data
+
+    image = getattr(data, name)()
+    image = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image[..., :3]
+    if crop is not None:
+        height, width = (crop, crop) if isinstance(crop, int) else crop
+        y, x = (image.shape[0] - height) // 2, (image.shape[1] - width) // 2
+        if min(y, x) < 0:
+            raise ValueError(f"{name} is {image.shape[:2]}, smaller than the crop {crop}")
+        image = image[y:y + height, x:x + width]
+    return np.ascontiguousarray(image, np.float32) / 255
+
+
+def shake_kernel_of(index: int) -> np.ndarray:
+    """Camera-shake kernel `index` of the bench ladder: float32, sums to 1, the same on
+    every run (each kernel has its own seed, so one does not depend on the others)."""
+    from backend.train.data.kernels import random_kernel
+
+    size = BENCH_KERNEL_SIZES[index]
+    return random_kernel(np.random.default_rng([KERNEL_SEED, index]), (size, size))
+
+
+@pytest.fixture(scope="session")
+def bench_folder(tmp_path_factory) -> Path:
+    """A folder laid out as the bench set (photos, kernels.npz), for `bench:` datasets and
+    `osdd data synth --sharp`."""
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("bench")
+    for name in BENCH_PHOTOS:
+        pixels = np.round(sample_photo(name) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{name}.png")
+    np.savez(folder / "kernels.npz", **{f"k{i:02d}_{size}px": shake_kernel_of(i)
+                                        for i, size in enumerate(BENCH_KERNEL_SIZES)})
+    return folder
 
 
 class InvertEngine(Engine):

@@ -1,14 +1,13 @@
 """The classical engine through DeblurService, as the server runs it."""
 
 import numpy as np
-import pytest
 
 from backend.engine.classical import ClassicalEngine
 from backend.engine.service import DeblurService
 from backend.train.data.protocol import protocol_blur
 from backend.types import JobSpec
 
-from ..conftest import SHARED_DATA  # noqa: TID252
+from ..conftest import sample_photo, shake_kernel_of  # noqa: TID252
 
 
 def psnr(a, b):
@@ -22,17 +21,8 @@ def run(image, **params):
 
 
 def blurred_case(size=192, kernel_index=1, seed=5):
-    from PIL import Image
-
-    path = SHARED_DATA / "bench" / "butterfly.png"
-    if not path.exists():
-        pytest.skip(f"benchmark data not found at {path}")
-    sharp = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255
-    y, x = (np.array(sharp.shape[:2]) - size) // 2
-    sharp = sharp[y:y + size, x:x + size]
-    kernels = np.load(SHARED_DATA / "bench" / "kernels.npz")
-    kernel = kernels[sorted(kernels.files)[kernel_index]]
-    return sharp, protocol_blur(sharp, kernel, seed)
+    sharp = sample_photo("astronaut", size)
+    return sharp, protocol_blur(sharp, shake_kernel_of(kernel_index), seed)
 
 
 def test_blind_deblurring_gains_two_db_on_a_known_blur():

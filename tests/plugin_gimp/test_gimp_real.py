@@ -1,5 +1,5 @@
 """The plug-in in a real GIMP 3 (in the chroot of scripts/gimp3_chroot.sh), against a real
-server on the classical engine, with a blurred benchmark photo: headless batch runs, and
+server on the classical engine, with a blurred test photo: headless batch runs, and
 GIMP's interface on Xvfb for the dialog and for undo (Ctrl+Z; there is no undo call in
 GIMP's plug-in API).
 
@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from backend.engine.classical import ClassicalEngine
-from tests.conftest import ROOT, SHARED_DATA, free_port
+from tests.conftest import ROOT, free_port, sample_photo, shake_kernel_of
 
 pytestmark = [pytest.mark.gimp, pytest.mark.slow]
 CHROOT = Path(os.environ.get("OSDD_GIMP_ROOT", "/tmp/osdd-gimp3root"))
@@ -77,14 +77,8 @@ def gimp():
 def photo():
     from scipy import ndimage
 
-    path = SHARED_DATA / "bench" / "butterfly.png"
-    if not path.exists():
-        pytest.skip(f"benchmark data not found at {path}")
-    sharp = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255
-    y, x = (np.array(sharp.shape[:2]) - 224) // 2
-    sharp = sharp[y:y + 192, x:x + 224]
-    kernels = np.load(SHARED_DATA / "bench" / "kernels.npz")
-    kernel = kernels[sorted(kernels.files)[1]]
+    sharp = sample_photo("astronaut", (192, 224))
+    kernel = shake_kernel_of(1)
     blurred = np.stack([ndimage.convolve(sharp[:, :, c], kernel, mode="reflect")
                         for c in range(3)], axis=2)
     blurred += np.random.default_rng(5).normal(0, 0.01, blurred.shape)

@@ -1,4 +1,4 @@
-"""Bench photos with Gaussian blur, and the converted perceptual-metric weights.
+"""Test photos with Gaussian blur, and the converted perceptual-metric weights.
 
 Tests that need the weights skip when they are absent, unless OSDD_REQUIRE_METRIC_WEIGHTS
 is set (scripts/test.sh converts them and sets it): then their absence fails the run."""
@@ -11,24 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-# the project's shared data beside the checkout, as tests/conftest.py finds it
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 SIGMAS = (1.0, 2.0, 4.0)
-
-
-def bench_photo(name: str = "fruits.png", crop: int | None = 128) -> np.ndarray:
-    """HxWx3 float32 in [0, 1]; a centred crop keeps the backbone passes fast."""
-    from PIL import Image
-
-    path = SHARED_DATA / "bench" / name
-    if not path.exists():
-        pytest.skip(f"benchmark data not found at {path}")
-    image = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255
-    if crop is not None:
-        y, x = (np.array(image.shape[:2]) - crop) // 2
-        image = image[y:y + crop, x:x + crop]
-    return np.ascontiguousarray(image)
 
 
 def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:

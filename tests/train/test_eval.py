@@ -13,8 +13,6 @@ from skimage.metrics import structural_similarity
 
 from backend.cli import main
 
-BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bench"
-
 
 def _save(path: Path, rgb: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,19 +82,20 @@ def test_eval_runs_the_osdd_engine_at_two_gammas(hand_made, tmp_path):
     assert not list(out.glob("grid_*.png"))
 
 
-def test_bench_protocol_pairs_match_the_benchmark(tmp_path):
+def test_bench_protocol_pairs_match_the_benchmark(bench_folder):
     from backend.train.data.protocol import protocol_blur
     from backend.train.data.spec import open_dataset
 
-    pairs = open_dataset(f"bench:{BENCH}")
+    pairs = open_dataset(f"bench:{bench_folder}")
     item = pairs[2]
-    photo = sorted(BENCH.glob("*.png"))[2]
+    photo = sorted(bench_folder.glob("*.png"))[2]
     sharp = np.asarray(Image.open(photo).convert("RGB"), np.float32) / 255
-    with np.load(BENCH / "kernels.npz") as kernels:
+    with np.load(bench_folder / "kernels.npz") as kernels:
         kernel = kernels[sorted(kernels.files)[2]].astype(np.float32)
     assert np.array_equal(item["blur"].numpy().transpose(1, 2, 0),
                           protocol_blur(sharp, kernel, 2002))
-    assert len(open_dataset(f"bench:{BENCH}:full")) == 64
+    assert len(pairs) == 5  # photo i with kernel i
+    assert len(open_dataset(f"bench:{bench_folder}:full")) == 5 * 8  # every photo, every kernel
 
 
 def test_eval_refuses_bad_requests_clearly(hand_made, tmp_path, capsys, monkeypatch):

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from backend.train.metrics import psnr, ssim
+from tests.conftest import sample_photo
 
-from .conftest import bench_photo, gaussian_blur
+from .conftest import gaussian_blur
 
 skimage_metrics = pytest.importorskip("skimage.metrics")
 
@@ -23,12 +24,12 @@ def hand_made_pair():
     return a, b.astype(np.float32)
 
 
-@pytest.mark.parametrize("case", ["hand-made", "bench photo"])
+@pytest.mark.parametrize("case", ["hand-made", "photo"])
 def test_psnr_and_ssim_match_scikit_image(case):
     if case == "hand-made":
         a, b = hand_made_pair()
     else:
-        a = bench_photo("butterfly.png", crop=None)
+        a = sample_photo("chelsea")
         b = gaussian_blur(a, 2.0)
     assert psnr(a, b) == pytest.approx(
         skimage_metrics.peak_signal_noise_ratio(a, b, data_range=1), abs=1e-4)

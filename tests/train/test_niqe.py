@@ -1,10 +1,12 @@
-"""NIQE on the bench photos with the converted pristine model: deterministic, worse with
+"""NIQE on the test photos with the converted pristine model: deterministic, worse with
 blur and noise, on the published scale and on pyiqa's values, no-reference in the eval."""
 
 import numpy as np
 import pytest
 
-from .conftest import SIGMAS, bench_photo, gaussian_blur
+from tests.conftest import sample_photo
+
+from .conftest import SIGMAS, gaussian_blur
 
 
 @pytest.fixture(scope="module")
@@ -15,36 +17,39 @@ def niqe(metric_weights):
 
 
 @pytest.fixture(scope="module")
-def fruits():
-    return bench_photo("fruits.png", crop=None)
+def photo():
+    return sample_photo("astronaut")
 
 
-def test_the_same_image_gives_the_same_value(niqe, fruits):
-    assert niqe(fruits) == niqe(fruits.copy())
+def test_the_same_image_gives_the_same_value(niqe, photo):
+    assert niqe(photo) == niqe(photo.copy())
     # grey input is scored like the RGB photo with equal channels
-    grey = fruits.mean(axis=2)
+    grey = photo.mean(axis=2)
     assert niqe(grey) == niqe(np.repeat(grey[..., None], 3, axis=2))
 
 
-def test_blur_and_noise_score_worse(niqe, fruits):
-    sharp = niqe(fruits)
-    blurred = [niqe(gaussian_blur(fruits, s)) for s in SIGMAS]
+def test_blur_and_noise_score_worse(niqe, photo):
+    sharp = niqe(photo)
+    blurred = [niqe(gaussian_blur(photo, s)) for s in SIGMAS]
     assert sharp < blurred[0] < blurred[1] < blurred[2], (sharp, blurred)
-    noise = np.random.default_rng(0).normal(0, 0.1, fruits.shape)
-    assert niqe(np.clip(fruits + noise, 0, 1)) > sharp + 3
+    noise = np.random.default_rng(0).normal(0, 0.1, photo.shape)
+    assert niqe(np.clip(photo + noise, 0, 1)) > sharp + 3
 
 
-@pytest.mark.parametrize("name", ["aloeL.png", "building.png", "fruits.png", "home.png",
-                                  "leuvenA.png", "squirrel_cls.png"])
+# Not rocket: it scores 7.04 here and 7.036 in pyiqa, so that photo is outside the range.
+@pytest.mark.parametrize("name", ["astronaut", "camera", "chelsea", "coffee", "coins"])
 def test_sharp_photos_are_on_the_published_scale(niqe, name):
-    assert 2.5 < niqe(bench_photo(name, crop=None)) < 6
+    assert 2.5 < niqe(sample_photo(name)) < 6
 
 
-# pyiqa 0.1.16's calculate_niqe, run on these photos with the same pristine model
-@pytest.mark.parametrize("name, pyiqa", [("butterfly.png", 5.24598), ("leuvenA.png", 2.70927),
-                                         ("messi5.png", 4.76764)])
+# pyiqa 0.1.16's calculate_niqe, run on these photos with the same pristine model. Not
+# astronaut, coffee or rocket: pyiqa rounds luma halves to even, builds its Gaussian window
+# in float32 and adds an epsilon under the square root, as MATLAB and this code do not;
+# that puts it 1e-3 to 3e-3 from this code on those three.
+@pytest.mark.parametrize("name, pyiqa", [("camera", 3.09594), ("chelsea", 2.57208),
+                                         ("coins", 3.62268)])
 def test_photos_score_as_pyiqa_scores_them(niqe, name, pyiqa):
-    assert niqe(bench_photo(name, crop=None)) == pytest.approx(pyiqa, abs=1e-3)
+    assert niqe(sample_photo(name)) == pytest.approx(pyiqa, abs=1e-3)
 
 
 def test_the_shape_fit_recovers_a_known_distribution():
@@ -100,17 +105,17 @@ def test_the_converted_model_is_the_36_feature_gaussian(metric_weights):
     assert np.linalg.eigvalsh(cov).min() > 0
 
 
-def test_the_eval_scores_niqe_on_the_output_alone(metric_weights, fruits):
+def test_the_eval_scores_niqe_on_the_output_alone(metric_weights, photo):
     from backend.train.metrics import niqe
     from backend.train.scoring import Scorer
 
     scorer = Scorer(["niqe"], str(metric_weights))
-    other = gaussian_blur(fruits, 2.0)
-    assert scorer(fruits, other)["niqe"] == scorer(fruits, fruits)["niqe"] == \
-        niqe(fruits, metric_weights)
+    other = gaussian_blur(photo, 2.0)
+    assert scorer(photo, other)["niqe"] == scorer(photo, photo)["niqe"] == \
+        niqe(photo, metric_weights)
     seen = []
     small = Scorer(["niqe"], str(metric_weights), echo=seen.append)
-    assert np.isnan(small(fruits[:64, :64], fruits[:64, :64])["niqe"])
+    assert np.isnan(small(photo[:64, :64], photo[:64, :64])["niqe"])
     assert "96x96" in seen[0]
 
 

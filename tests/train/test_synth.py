@@ -14,9 +14,6 @@ from backend.train.data.degrade import SynthSettings, blur_with, smooth_masks, s
 from backend.train.data.kernels import random_kernel
 from backend.train.data.spec import open_dataset
 from backend.train.data.synthetic import SyntheticPairs
-from tests.conftest import SHARED_DATA
-
-BENCH = SHARED_DATA / "bench"
 
 
 def texture(size: int = 128, seed: int = 0) -> np.ndarray:
@@ -175,8 +172,8 @@ def test_a_crop_is_blurred_with_the_real_photo_around_it(photos):
         assert np.abs(mirrored - expected)[edge].mean() > 5 * error.mean()
 
 
-def synth(out, *extra):
-    return main(["data", "synth", "--sharp", str(BENCH), "--out", str(out), "--count", "3",
+def synth(sharp, out, *extra):
+    return main(["data", "synth", "--sharp", str(sharp), "--out", str(out), "--count", "3",
                  "--seed", "5", "--crop", "96", *extra])
 
 
@@ -185,14 +182,13 @@ def files_of(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_data_synth_writes_a_paired_dataset_the_same_way_twice(tmp_path, capsys):
-    if not BENCH.is_dir():
-        pytest.skip(f"benchmark photos not found at {BENCH}")
+def test_data_synth_writes_a_paired_dataset_the_same_way_twice(bench_folder, tmp_path,
+                                                                capsys):
     first, second = tmp_path / "a", tmp_path / "b"
-    assert synth(first) == 0 and synth(second) == 0
+    assert synth(bench_folder, first) == 0 and synth(bench_folder, second) == 0
     assert "synth 3/3 pairs" in capsys.readouterr().err
     written = files_of(first)
-    names = ["000000_aloeL", "000001_building", "000002_butterfly"]
+    names = ["000000_astronaut", "000001_camera", "000002_chelsea"]
     assert set(written) == {"synth.json"} | {f"{side}/{n}.png" for side in ("blur", "sharp")
                                               for n in names}
     assert written == files_of(second)
@@ -205,23 +201,21 @@ def test_data_synth_writes_a_paired_dataset_the_same_way_twice(tmp_path, capsys)
         assert item["shot_noise"] > 0 and "kernels" not in item
     data = open_dataset(f"paired:{first}")
     assert [item["name"] for item in data] == names
-    blur, _, _, _ = SyntheticPairs(BENCH, 5, crop=96, length=3).sample(1)
+    blur, _, _, _ = SyntheticPairs(bench_folder, 5, crop=96, length=3).sample(1)
     np.testing.assert_allclose(data[1]["blur"].numpy().transpose(1, 2, 0), blur, atol=1e-6)
 
 
-def test_data_synth_keeps_a_non_empty_folder_unless_forced(tmp_path, capsys):
-    if not BENCH.is_dir():
-        pytest.skip(f"benchmark photos not found at {BENCH}")
+def test_data_synth_keeps_a_non_empty_folder_unless_forced(bench_folder, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    assert synth(out) == 1
+    assert synth(bench_folder, out) == 1
     assert "not empty" in capsys.readouterr().err and not (out / "blur").exists()
     (out / "blur").mkdir()
     (out / "blur" / "stale.png").write_bytes(b"old")
-    assert synth(out, "--force", "--quality-range", "90,90") == 0
+    assert synth(bench_folder, out, "--force", "--quality-range", "90,90") == 0
     assert not (out / "blur" / "stale.png").exists() and (out / "keep.txt").exists()
     record = json.loads((out / "synth.json").read_text())
     assert {item["jpeg_quality"] for item in record["items"]} == {90}
-    assert synth(tmp_path / "x", "--quality-range", "high") == 1
+    assert synth(bench_folder, tmp_path / "x", "--quality-range", "high") == 1
     assert "--quality-range must look like MIN,MAX" in capsys.readouterr().err

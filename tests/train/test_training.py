@@ -1,4 +1,4 @@
-"""Training end to end on the tiny model: `osdd data synth` makes pairs from the benchmark
+"""Training end to end on the tiny model: `osdd data synth` makes pairs from the test
 photos, `osdd train evae` and `osdd train synthetic|real` learn from them, the exports
 load in the server, and a resumed run repeats an uninterrupted one exactly."""
 
@@ -10,15 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch = pytest.importorskip("torch")
 pytest.importorskip("accelerate")
 
 from backend.cli import main  # noqa: E402
+from tests.conftest import sample_photo  # noqa: E402
 
-BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bench"
 # Small and fast: 64-px pairs, so every step sees whole images (only flips vary) and the
 # loss curve is not drowned in crop noise.
 FAST = ["--crop", "64", "--batch", "2", "--workers", "0", "--warmup", "0",
@@ -45,10 +44,10 @@ def tiny(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pairs(tmp_path_factory) -> Path:
+def pairs(bench_folder, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("train") / "pairs"
-    assert main(["data", "synth", "--sharp", str(BENCH), "--out", str(out), "--count", "6",
-                 "--seed", "3", "--crop", "64"]) == 0
+    assert main(["data", "synth", "--sharp", str(bench_folder), "--out", str(out),
+                 "--count", "6", "--seed", "3", "--crop", "64"]) == 0
     return out
 
 
@@ -111,7 +110,7 @@ def test_adapter_stage_learns_and_the_server_serves_it(synthetic_run, evae_run, 
     export = synthetic_run / "export"
     assert verify_folder(export) == []
     assert (export / "lora_synthetic.safetensors").is_file()
-    photo = np.asarray(Image.open(BENCH / "butterfly.png").convert("RGB"))[:96, :128]
+    photo = np.round(sample_photo("chelsea")[:96, :128] * 255).astype(np.uint8)
 
     def deblur(folder: Path) -> np.ndarray:
         client = start_server([OsddEngine(folder, device="cpu", dtype="fp32")]).client
@@ -251,11 +250,15 @@ def test_train_step_benchmark_measures_both_stages(tiny, pairs):
                            "64", "--steps", "1", "--data", f"paired:{pairs}"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[2:]}
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["stage"])
+    titles = lines[header].split()
+    rows = {cells[0]: cells for cells in map(str.split, lines[header + 1:]) if cells}
     assert set(rows) == {"evae", "synthetic"}, done.stdout
-    for row in rows.values():
-        seconds, tflop = float(row[2]), float(row[3])
-        assert seconds > 0 and tflop > 0
+    for cells in rows.values():
+        assert len(cells) == len(titles), done.stdout  # a failed stage prints its error
+        row = dict(zip(titles, cells, strict=True))
+        assert float(row["s/step"]) > 0 and float(row["TFLOP/sample"]) > 0, done.stdout
 
 
 def test_ctrl_c_keeps_the_finished_steps(evae_run, pairs, tmp_path, monkeypatch):

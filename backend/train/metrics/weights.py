@@ -11,7 +11,6 @@ from pathlib import Path
 from ...errors import MetricWeightsMissing
 
 ENV_VAR = "OSDD_METRIC_WEIGHTS"
-DEFAULT_DIR = Path("~/.cache/osdd/perceptual")
 CONVERT_COMMAND = "python scripts/convert_perceptual_weights.py --out {folder}"
 
 VGG16 = "vgg16.safetensors"
@@ -24,10 +23,19 @@ MANIFEST = "manifest.json"
 
 
 def metric_weights_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The folder to read: the explicit argument, else $OSDD_METRIC_WEIGHTS, else
-    ~/.cache/osdd/perceptual. Whether it holds anything is checked per file on loading."""
-    chosen = explicit if explicit is not None else os.environ.get(ENV_VAR) or DEFAULT_DIR
-    return Path(chosen).expanduser()
+    """The folder to read (and the conversion's to write): the explicit argument, else
+    $OSDD_METRIC_WEIGHTS, else default_cache_dir() / "perceptual". Whether it holds
+    anything is checked per file on loading."""
+    if explicit is None:
+        explicit = os.environ.get(ENV_VAR) or default_cache_dir() / "perceptual"
+    return Path(explicit).expanduser()
+
+
+def default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/osdd, else ~/.cache/osdd: the XDG base-directory rule, under which
+    an empty or relative $XDG_CACHE_HOME counts as unset."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "osdd"
 
 
 def weight_file(name: str, weights_dir: str | os.PathLike | None = None) -> Path:

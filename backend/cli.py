@@ -12,8 +12,10 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .data_commands import add_data_commands
@@ -42,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`osdd info | head`): not an error of ours. Point stdout at
+        # nothing so that the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -214,6 +221,11 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _deblur(args: argparse.Namespace) -> int:
+    with _terminate_as_interrupt():
+        return _deblur_job(args)
+
+
+def _deblur_job(args: argparse.Namespace) -> int:
     from .blur_kernel import kernel_from_pixels, kernel_to_pixels
     from .images import check_writable, read_image, read_image_file, side_by_side, write_image
     from .progress_bar import ProgressBar
@@ -249,6 +261,23 @@ def _deblur(args: argparse.Namespace) -> int:
         write_image(args.compare, side_by_side(image, result))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM unwinds like Ctrl-C, so a write in progress removes its partial
+    file (the default action ends the process on the spot and leaves it behind)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _info(args: argparse.Namespace) -> int:

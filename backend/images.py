@@ -47,6 +47,8 @@ def read_image(path: str | Path) -> np.ndarray:
 def read_image_file(path: str | Path) -> tuple[np.ndarray, ImageMeta]:
     """read_image, plus the file's ICC profile and EXIF metadata."""
     path = Path(path)
+    if path.is_dir():
+        raise InvalidRequest(f"{path} is a folder, not an image file")
     if not path.is_file():
         raise InvalidRequest(f"no such image file: {path}")
     if path.suffix.lower() in _TIFF:

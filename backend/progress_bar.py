@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from .types import Done, JobEvent, Progress, Queued
+from .types import Accepted, Done, JobEvent, Progress, Queued
 
 
 class ProgressBar:
@@ -20,8 +20,8 @@ class ProgressBar:
         self._last = ""
 
     def __call__(self, event: JobEvent) -> None:
-        if isinstance(event, Queued) and event.queue_position:
-            self._show(f"waiting in queue, position {event.queue_position}")
+        if isinstance(event, (Accepted, Queued)) and event.queue_position:
+            self._show(f"queued, position {event.queue_position} (jobs ahead of this one)")
         elif isinstance(event, Progress):
             if event.message:
                 self._line(f"note: {event.message}")

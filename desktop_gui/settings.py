@@ -10,8 +10,9 @@ from backend.types import EngineInfo, ParamSpec, ServerInfo
 from .events import Listeners
 from .jobs import DeblurSettings
 
-# The OSDD model's gamma trades faithfulness to the input for perceptual sharpness.
-_END_LABELS = {("osdd", "gamma"): ("fidelity", "perception")}
+# The OSDD model's gamma trades faithfulness to the input for perceptual sharpness:
+# 0 is perception (the synthetic-blur adapter), 1 fidelity (the real-blur adapter).
+_END_LABELS = {("osdd", "gamma"): ("perception", "fidelity")}
 
 
 @dataclass(frozen=True)

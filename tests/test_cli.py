@@ -114,3 +114,69 @@ def test_deblur_keeps_the_icc_profile_and_exif(server, tmp_path):
     written = Image.open(out)
     assert written.info.get("icc_profile") == fake_icc()
     assert written.getexif()[0x010F] == "TestCam"
+
+
+def test_a_folder_as_input_says_so(server, tmp_path, capsys):
+    assert main(["deblur", str(tmp_path), "-o", str(tmp_path / "x.png"), "--server",
+                 server.address]) == 1
+    assert "is a folder, not an image file" in capsys.readouterr().err
+
+
+def test_a_queued_job_shows_its_position():
+    import io
+
+    from backend.progress_bar import ProgressBar
+    from backend.types import Accepted
+
+    stream = io.StringIO()
+    ProgressBar(stream)(Accepted("job", 2))
+    assert "queued, position 2" in stream.getvalue()
+
+
+def test_a_deadline_is_explained_not_quoted_from_grpc(start_server, capsys, photo, tmp_path):
+    from tests.conftest import InvertEngine
+
+    running = start_server([InvertEngine(tile_delay=0.5)])
+    path, _ = photo
+    assert main(["deblur", str(path), "-o", str(tmp_path / "x.png"), "--timeout", "0.3",
+                 "--param", "tile_size=16", "--server", running.address]) == 1
+    err = capsys.readouterr().err
+    assert "time the client allowed" in err and "Deadline Exceeded" not in err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_sigterm_during_the_write_leaves_no_partial_file(server, photo, tmp_path,
+                                                         monkeypatch):
+    import os
+    import signal
+    import time
+
+    import backend.images as images
+
+    real_write = images._write
+
+    def write_then_get_terminated(tmp, *args):
+        real_write(tmp, *args)  # the temporary file exists now
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this
+
+    monkeypatch.setattr(images, "_write", write_then_get_terminated)
+    path, _ = photo
+    out = tmp_path / "out" / "x.png"
+    out.parent.mkdir()
+    assert main(["deblur", str(path), "-o", str(out), "--server", server.address]) == 130
+    assert list(out.parent.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored afterwards
+
+
+def test_info_into_a_closed_pipe_is_quiet(server):
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "backend.cli", "info", "--server",
+                                server.address], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()  # as `| head` does once it has what it wants
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err.decode()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err

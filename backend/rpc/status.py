@@ -34,4 +34,10 @@ def error_from_rpc(exc: grpc.RpcError) -> errors.OsddError:
     details = (exc.details() if hasattr(exc, "details") else None) or str(code)
     if code == grpc.StatusCode.UNAVAILABLE and "failed to connect" in details.lower():
         details = f"cannot reach the server ({details}); is `osdd serve` running?"
+    elif code == grpc.StatusCode.DEADLINE_EXCEEDED and "deadline exceeded" in details.lower():
+        # gRPC's own words ("Deadline Exceeded", "Stream removed (Deadline Exceeded)"): the
+        # client's time limit ran out; no server message to keep.
+        details = ("the job did not finish within the time the client allowed; the server "
+                   "stopped it. Allow more time (osdd deblur --timeout), or deblur a smaller "
+                   "region")
     return _BY_CODE.get(code, errors.InternalError)(details)

@@ -66,14 +66,17 @@ class _TokenInterceptor(grpc.ServerInterceptor):
     """Checks `authorization: Bearer <token>` on every RPC except the health service."""
 
     def __init__(self, token: str) -> None:
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
         if handler is None or handler_call_details.method.startswith(_HEALTH_PREFIX):
             return handler
         given = dict(handler_call_details.invocation_metadata).get("authorization", "")
-        if hmac.compare_digest(given.encode(), self._expected):
+        scheme, _, credentials = given.strip().partition(" ")
+        # The scheme is case-insensitive (RFC 9110); the token itself is compared exactly.
+        if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(),
+                                                              self._expected):
             return handler
         return _refusal(handler, Unauthenticated(
             "missing or wrong access token (send 'authorization: Bearer <token>')"))

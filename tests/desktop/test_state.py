@@ -102,10 +102,11 @@ def test_settings_follow_the_server_and_clamp_values():
         s.set_engine("osdd")
 
 
-def test_gamma_of_osdd_reads_fidelity_to_perception():
+def test_gamma_of_osdd_reads_perception_at_0_and_fidelity_at_1():
+    """As the engine defines it: gamma 1 is the real-blur (fidelity) adapter."""
     osdd = param_controls(EngineInfo("osdd", "", "cpu", (GAMMA,)))[0]
     other = param_controls(EngineInfo("other", "", "cpu", (GAMMA,)))[0]
-    assert (osdd.low_label, osdd.high_label) == ("fidelity", "perception")
+    assert (osdd.low_label, osdd.high_label) == ("perception", "fidelity")
     assert (other.low_label, other.high_label) == ("0", "1")
 
 

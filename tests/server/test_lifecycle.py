@@ -52,6 +52,28 @@ def test_token_is_checked_on_every_rpc_but_health(start_server):
                 other.deblur_image(IMAGE)
 
 
+@pytest.mark.parametrize("header,accepted", [
+    ("Bearer s3cret", True), ("bearer s3cret", True), ("BEARER  s3cret ", True),
+    ("Basic s3cret", False), ("Bearer S3CRET", False), ("s3cret", False),
+])
+def test_the_bearer_scheme_is_case_insensitive_the_token_is_not(start_server, header,
+                                                                accepted):
+    import grpc
+
+    from backend.rpc._pb import deblur_pb2 as pb
+    from backend.rpc._pb import deblur_pb2_grpc as pb_grpc
+
+    running = start_server(token="s3cret")
+    with grpc.insecure_channel(running.address) as channel:
+        stub = pb_grpc.DeblurStub(channel)
+        if accepted:
+            assert stub.GetInfo(pb.GetInfoRequest(), metadata=(("authorization", header),))
+        else:
+            with pytest.raises(grpc.RpcError) as caught:
+                stub.GetInfo(pb.GetInfoRequest(), metadata=(("authorization", header),))
+            assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
 def test_remote_bind_with_token_serves_authenticated_clients(start_server):
     from backend.rpc.client import DeblurClient
 

@@ -125,8 +125,7 @@ def _parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help="open the desktop app (needs the [desktop] extra)")
     gui.add_argument("files", nargs="*", type=Path, help="images to open")
-    gui.add_argument("--server", default=os.environ.get("OSDD_SERVER", DEFAULT_ADDRESS),
-                     help=f"host:port to connect to (default: $OSDD_SERVER or {DEFAULT_ADDRESS})")
+    _connection_options(gui)
     gui.add_argument("--start-server", action="store_true",
                      help="start a local server owned by the app instead of connecting")
     gui.add_argument("--log-level", default="warning",
@@ -135,19 +134,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach the server; unset options come from the environment (see
+    ConnectionSettings.resolve), the same for every front end."""
+    parser.add_argument("--server", help=f"host:port (default: $OSDD_SERVER or "
+                                         f"{DEFAULT_ADDRESS})")
+    parser.add_argument("--token", help="access token (default: $OSDD_TOKEN)")
+    parser.add_argument("--tls-ca", type=Path, help="PEM root certificate to use TLS "
+                                                    "(default: $OSDD_TLS_CA; none: plain)")
+
+
+def _connection(args: argparse.Namespace):
+    from .rpc.client import ConnectionSettings
+
+    return ConnectionSettings.resolve(args.server, args.token, args.tls_ca)
+
+
 def _client_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", default=os.environ.get("OSDD_SERVER", DEFAULT_ADDRESS),
-                        help=f"host:port (default: $OSDD_SERVER or {DEFAULT_ADDRESS})")
-    parser.add_argument("--token", default=os.environ.get("OSDD_TOKEN"))
-    parser.add_argument("--tls-ca", type=Path, help="PEM root certificate to use TLS")
+    _connection_options(parser)
     parser.add_argument("--log-level", default="warning",
                         choices=["debug", "info", "warning", "error"])
 
 
 def _client(args: argparse.Namespace):
-    from .rpc.client import DeblurClient
-
-    return DeblurClient(args.server, token=args.token, root_certificates=args.tls_ca)
+    return _connection(args).client()
 
 
 def _parse_params(items: list[str]) -> dict[str, float]:
@@ -217,7 +227,7 @@ def _gui(args: argparse.Namespace) -> int:
             raise
         raise OsddError(f"the desktop app needs PyQt6 (pip install -e '.[desktop]'): {exc}"
                         ) from None
-    return gui_main(args.files, server=args.server, start_server=args.start_server)
+    return gui_main(args.files, connection=_connection(args), start_server=args.start_server)
 
 
 def _deblur(args: argparse.Namespace) -> int:
@@ -284,7 +294,8 @@ def _info(args: argparse.Namespace) -> int:
     with _client(args) as client:
         info = client.info()
         status = client.health()
-    print(f"server {args.server}: osdd-deblur {info.version}, {status}, device {info.device}")
+    print(f"server {client.address}: osdd-deblur {info.version}, {status}, device "
+          f"{info.device}")
     print(f"default engine (auto): {info.default_engine}")
     for engine in info.engines:
         print(f"\nengine {engine.name} on {engine.device}: {engine.description}")

@@ -4,7 +4,6 @@ wires them together. Nothing else in the app creates long-lived objects."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from types import TracebackType
 
 from PyQt6.QtWidgets import QApplication
 
-from backend.rpc.client import DEFAULT_ADDRESS
+from backend.rpc.client import DEFAULT_ADDRESS, ConnectionSettings
 
 from .connection import ServerConnection, ServerStatus
 from .local_server import LocalServer
@@ -39,11 +38,14 @@ class DesktopApp:
         self.connection.close()
 
 
-def build(address: str = DEFAULT_ADDRESS, token: str | None = None,
+def build(connection: ConnectionSettings | str = DEFAULT_ADDRESS,
           poll_ms: int = 2000) -> DesktopApp:
-    """Create and wire the app (a QApplication must exist)."""
+    """Create and wire the app (a QApplication must exist) for a server: its settings, or
+    just its address (then token and TLS come from the environment)."""
     workspace = Workspace()
-    connection = ServerConnection(address, token)
+    if isinstance(connection, str):
+        connection = ConnectionSettings.resolve(connection)
+    connection = ServerConnection(connection)
     settings = SettingsState()
     # An owned server needs no long grace: the app cancels its job before stopping it.
     local_server = LocalServer(extra_args=("--grace", "2"))
@@ -57,7 +59,7 @@ def build(address: str = DEFAULT_ADDRESS, token: str | None = None,
     return DesktopApp(workspace, connection, settings, local_server, window)
 
 
-def main(files: Sequence[Path] = (), server: str = DEFAULT_ADDRESS,
+def main(files: Sequence[Path] = (), connection: ConnectionSettings | None = None,
          start_server: bool = False) -> int:
     """Run the app until its window closes; the exit status of the event loop."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -65,7 +67,7 @@ def main(files: Sequence[Path] = (), server: str = DEFAULT_ADDRESS,
     app.setApplicationName("osdd deblur")
     app.setDesktopFileName("osdd-deblur")
     app.setWindowIcon(icon("app"))
-    parts = build(server, os.environ.get("OSDD_TOKEN"))
+    parts = build(connection or ConnectionSettings.resolve())
     app.aboutToQuit.connect(parts.shutdown)
     _show_uncaught_errors(parts.window)
     parts.window.show()

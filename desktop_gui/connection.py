@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.errors import OsddError
-from backend.rpc.client import DeblurClient
+from backend.rpc.client import ConnectionSettings
 from backend.types import ServerInfo
 
 from .events import Listeners
@@ -42,11 +42,13 @@ class ServerConnection:
     ServerStatus, address_changed the new address. probe() blocks: call it off the UI
     thread, then hand the result to set_status() on the UI thread."""
 
-    def __init__(self, address: str, token: str | None = None) -> None:
-        self.token = token
-        self.address = address
-        self.client = DeblurClient(address, token=token)
-        self.status = ServerStatus(address, "UNKNOWN")
+    def __init__(self, settings: ConnectionSettings | str) -> None:
+        if isinstance(settings, str):
+            settings = ConnectionSettings.resolve(settings)
+        self.settings = settings
+        self.address = settings.address
+        self.client = settings.client()
+        self.status = ServerStatus(self.address, "UNKNOWN")
         self.status_changed: Listeners[ServerStatus] = Listeners()
         self.address_changed: Listeners[str] = Listeners()
 
@@ -55,8 +57,9 @@ class ServerConnection:
         if not address or address == self.address:
             return
         old = self.client
+        self.settings = self.settings.at(address)
         self.address = address
-        self.client = DeblurClient(address, token=self.token)
+        self.client = self.settings.client()
         old.close()
         self.address_changed.emit(address)
         self.set_status(ServerStatus(address, "UNKNOWN"))

@@ -1,5 +1,7 @@
 """The `osdd` command as a user runs it, against a real server."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -180,3 +182,13 @@ def test_info_into_a_closed_pipe_is_quiet(server):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err.decode()
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_the_desktop_app_takes_the_same_connection_options(monkeypatch):
+    from backend.cli import _connection, _parser
+    from backend.rpc.client import ConnectionSettings
+
+    monkeypatch.delenv("OSDD_SERVER", raising=False)
+    args = _parser().parse_args(["gui", "--server", "box:1", "--token", "t", "--tls-ca",
+                                 "ca.pem"])
+    assert _connection(args) == ConnectionSettings("box:1", "t", Path("ca.pem"))

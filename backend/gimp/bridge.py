@@ -11,7 +11,6 @@ cut to the part the plug-in keeps), "done" or "error" (kind + message for the us
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import numpy as np
 from plugin_gimp.osdd_deblur.osdd_gimp.framing import FramingError, read_frame, write_frame
 
 from ..errors import ConfigError, InvalidRequest, OsddError, Unavailable
-from ..rpc.client import DeblurClient
+from ..rpc.client import ConnectionSettings, DeblurClient
 from ..types import Accepted, Done, Progress, Queued, Region, TileResult
 
 log = logging.getLogger(__name__)
@@ -97,9 +96,12 @@ class Bridge:
             raise InvalidRequest(f"unknown bridge request {kind!r}")
 
     def _connect(self, header: dict) -> DeblurClient:
-        address = str(header.get("server") or "127.0.0.1:50051")
-        token = header.get("token") or os.environ.get("OSDD_TOKEN") or None
-        client = DeblurClient(address, token=token)
+        # The plug-in names the server; token and TLS come from the bridge's environment
+        # (OSDD_TOKEN, OSDD_TLS_CA), as for every front end.
+        settings = ConnectionSettings.resolve(str(header.get("server") or "") or None,
+                                              header.get("token") or None)
+        address = settings.address
+        client = settings.client()
         try:
             client.wait_until_serving(timeout=2.0)
         except Unavailable:

@@ -11,8 +11,10 @@ Failures raise the domain errors of backend.errors.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grpc
@@ -35,6 +37,35 @@ DEFAULT_CHUNK_BYTES = 1 << 20
 DEFAULT_MARGIN = 256
 SERVICE_NAME = "osdd.v1.Deblur"
 _RECEIVE_LIMIT = 64 << 20
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Where a front end's server is and how to reach it: "host:port", the access token
+    (sent as `authorization: Bearer`), a PEM root certificate for TLS (None: plain). Every
+    front end builds its client from one of these, made by ``resolve``."""
+
+    address: str = DEFAULT_ADDRESS
+    token: str | None = None
+    tls_ca: Path | None = None
+
+    @classmethod
+    def resolve(cls, address: str | None = None, token: str | None = None,
+                tls_ca: str | Path | None = None) -> ConnectionSettings:
+        """Each value given, else $OSDD_SERVER, $OSDD_TOKEN, $OSDD_TLS_CA, else the default
+        (loopback, no token, no TLS)."""
+        env = os.environ
+        ca = tls_ca or env.get("OSDD_TLS_CA") or None
+        return cls(address=(address or env.get("OSDD_SERVER") or DEFAULT_ADDRESS).strip(),
+                   token=token or env.get("OSDD_TOKEN") or None,
+                   tls_ca=Path(ca) if ca else None)
+
+    def at(self, address: str) -> ConnectionSettings:
+        """The same credentials for another server."""
+        return replace(self, address=address.strip())
+
+    def client(self) -> DeblurClient:
+        return DeblurClient(self.address, token=self.token, root_certificates=self.tls_ca)
 
 
 class DeblurCall:

@@ -155,6 +155,20 @@ def test_connection_reports_engines_of_a_serving_server(server):
         conn.close()
 
 
+def test_connection_keeps_token_and_tls_settings_across_addresses(start_server):
+    from backend.rpc.client import ConnectionSettings
+
+    running = start_server(token="s3cret")
+    conn = ServerConnection(ConnectionSettings("127.0.0.1:1", token="s3cret"))
+    try:
+        conn.connect(running.address)  # the user types the real address
+        assert conn.settings == ConnectionSettings(running.address, token="s3cret")
+        status = conn.probe()
+        assert status.serving and status.info is not None  # GetInfo needs the token
+    finally:
+        conn.close()
+
+
 def test_the_cli_imports_qt_only_for_the_gui_command():
     code = "import sys, backend.cli; assert 'PyQt6' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -185,3 +185,35 @@ def test_a_second_server_on_a_busy_port_is_refused(server):
 
     with pytest.raises(ConfigError, match="port is in use"):
         DeblurServer(ServerConfig(port=server.server.port), DeblurService([InvertEngine()]))
+
+
+def test_connection_settings_come_from_options_then_the_environment(monkeypatch, tmp_path):
+    from backend.rpc.client import DEFAULT_ADDRESS, ConnectionSettings
+
+    for name in ("OSDD_SERVER", "OSDD_TOKEN", "OSDD_TLS_CA"):
+        monkeypatch.delenv(name, raising=False)
+    assert ConnectionSettings.resolve() == ConnectionSettings(DEFAULT_ADDRESS, None, None)
+    monkeypatch.setenv("OSDD_SERVER", "box:50051")
+    monkeypatch.setenv("OSDD_TOKEN", "from-env")
+    monkeypatch.setenv("OSDD_TLS_CA", str(tmp_path / "ca.pem"))
+    assert ConnectionSettings.resolve() == ConnectionSettings("box:50051", "from-env",
+                                                              tmp_path / "ca.pem")
+    given = ConnectionSettings.resolve("other:1", "given", tmp_path / "mine.pem")
+    assert given == ConnectionSettings("other:1", "given", tmp_path / "mine.pem")
+    assert given.at("third:2") == ConnectionSettings("third:2", "given", tmp_path / "mine.pem")
+
+
+def test_every_front_end_reaches_a_protected_server_with_the_token(start_server, monkeypatch,
+                                                                   tmp_path, capsys):
+    from backend.cli import main
+    from backend.rpc.client import ConnectionSettings
+
+    running = start_server(token="s3cret")
+    monkeypatch.delenv("OSDD_TOKEN", raising=False)
+    assert main(["info", "--server", running.address]) == 1  # no token: refused
+    assert "token" in capsys.readouterr().err
+    assert main(["info", "--server", running.address, "--token", "s3cret"]) == 0
+    monkeypatch.setenv("OSDD_TOKEN", "s3cret")
+    assert main(["info", "--server", running.address]) == 0
+    with ConnectionSettings.resolve(running.address).client() as client:
+        assert client.info().engines

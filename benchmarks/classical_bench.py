@@ -61,6 +61,17 @@ def run_case(sharp: np.ndarray, blurred: np.ndarray, kernel: np.ndarray) -> dict
             "guard": note}
 
 
+def print_summary(rows: list[dict[str, object]], cols: tuple[str, ...]) -> None:
+    """The mean row under a table of run_case rows, then the blind gain and the harm count."""
+    mean = "".join(f"{np.mean([r[c][0] for r in rows]):>9.2f} /"
+                   f"{np.mean([r[c][1] for r in rows]):.3f}" for c in cols)
+    print(f"{'mean':<24}{mean}{np.mean([r['s_per_mp'] for r in rows]):>12.2f}")
+    gain = np.mean([r["blind"][0] - r["blurred"][0] for r in rows])
+    worse = sum(r["blind"][0] < r["blurred"][0] or r["blind"][1] < r["blurred"][1]
+                for r in rows)
+    print(f"blind mean gain {gain:+.2f} dB; cases worse than blurred (PSNR or SSIM): {worse}")
+
+
 def time_2mp(sharp: np.ndarray, kernel: np.ndarray) -> tuple[float, float]:
     """Seconds per MP on the photo upscaled to ~1700x1200, end to end through the service,
     and its PSNR gain (dB) over the blurred input."""
@@ -97,13 +108,7 @@ def main() -> None:
         cells = "".join(f"{r[c][0]:>9.2f} /{r[c][1]:.3f}" for c in cols)
         print(f"{bench.photos[i].stem:<14}{bench.names[k]:<10}{cells}{r['s_per_mp']:>12.2f}"
               f"  {r['guard']}", flush=True)
-    mean = "".join(f"{np.mean([r[c][0] for r in rows]):>9.2f} /"
-                   f"{np.mean([r[c][1] for r in rows]):.3f}" for c in cols)
-    print(f"{'mean':<24}{mean}{np.mean([r['s_per_mp'] for r in rows]):>12.2f}")
-    gain = np.mean([r["blind"][0] - r["blurred"][0] for r in rows])
-    worse = sum(r["blind"][0] < r["blurred"][0] or r["blind"][1] < r["blurred"][1]
-                for r in rows)
-    print(f"blind mean gain {gain:+.2f} dB; cases worse than blurred (PSNR or SSIM): {worse}")
+    print_summary(rows, cols)
     if not a.no_2mp:
         middle = len(bench.kernels) // 2
         s, gain = time_2mp(load_rgb(bench.photos[0]), bench.kernels[middle])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 from scipy import ndimage
@@ -81,12 +82,14 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
     presmooth = _PRESMOOTH * noisy
     edges = _EDGES / (1.0 - noisy) if noisy < 0.99 else 0.0  # 0: every gradient
     tight = min(ks, min(luma.shape) // _STABLE_CONTEXT) | 1
+    smaller: list[BlurEstimate] = []  # estimates on smaller supports that were not kept
     if 15 <= tight <= _MUCH_TIGHTER * min(ks, _FIRST_SUPPORT):
         first = _estimate_at(luma, tight, presmooth, edges, should_stop)
         # Kept unless the blur fills the tight support (then it is longer, and the tight
         # kernel is truncated) or its two windows disagree.
         if first.confident and extent(first.kernel) <= _FILLED * tight:
             return first
+        smaller.append(first)
     shorter = None
     if _FIRST_SUPPORT < ks:
         shorter = _estimate_at(luma, _FIRST_SUPPORT, presmooth, edges, should_stop)
@@ -95,10 +98,24 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
         # estimate at 75 was worse (the bench's messi5: 17.5 dB against 22.4, input 17.6).
         if shorter.confident and not touches_border(shorter.kernel):
             return shorter
+        smaller.append(shorter)
     est = _estimate_at(luma, ks, presmooth, edges, should_stop)
+    if est.confident and touches_border(est.kernel):
+        # Piled against the edge of the largest support: the blur is longer still, or the
+        # estimate is wrong (on a small photo two windows overlap and can agree on a wrong
+        # kernel: CC0 set, chelsea x 45 px, 3 dB worse than its input). A trusted kernel
+        # from a smaller support, truncated, is safer (coins x 45 px: +6.3 dB instead of
+        # -1.6); without one the input is returned.
+        trusted = [e for e in smaller if e.confident]
+        if trusted:
+            return trusted[-1]
+        return replace(est, confident=False, fallback_strength=0.0,
+                       reason=f"the kernel reaches the edge of its {ks} px support (a longer "
+                       "blur, or a wrong estimate)")
     if shorter is not None:
-        # The shorter support was filled or doubtful; a doubtful full size keeps a trusted
-        # shorter kernel (truncated, but better than nothing).
+        # A doubtful full size keeps a trusted 61 px kernel. Not a filled tight one: with
+        # the larger support doubtful too there is no trustworthy evidence (the bench's
+        # messi5 x 57 px: 0.8 dB worse than its input when the tight kernel was used).
         return shorter if shorter.confident and not est.confident else est
     if not est.confident and est.kernel.size > 1 and ks >= 25:
         # Unstable at this size: long supports invite spurious streaks (periodic texture,

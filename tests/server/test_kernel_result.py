@@ -3,6 +3,7 @@ in Done, `osdd deblur --kernel-out` saves it, and a client can hand a kernel bac
 non-blind deblurring, which then equals deconvolution with that kernel."""
 
 import os
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -135,14 +136,19 @@ def test_kernel_out_saves_the_kernel_and_kernel_reuses_it(start_server, blurred,
 ])
 @pytest.mark.parametrize("option", ["-o", "--kernel-out"])
 def test_an_unwritable_output_fails_before_the_job(start_server, tmp_path, capsys, target,
-                                                   message, option):
+                                                   message, option, monkeypatch):
     engine = InvertEngine()
     running = start_server([engine])
     photo = tmp_path / "p.png"
     write_image(photo, np.zeros((8, 8, 3), np.uint8))
-    (tmp_path / "ro").mkdir(mode=0o555)
-    if message == "not writable" and os.access(tmp_path / "ro", os.W_OK):
-        pytest.skip("running as root: every folder is writable")
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o555)
+    if os.access(read_only, os.W_OK):
+        # As root every folder is writable: make this one read as read-only, as it would
+        # for any other user, so the check still runs (CI runs as root).
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if (
+            Path(path) == read_only and mode & os.W_OK) else real_access(path, mode, **kw))
     outputs = (["-o", str(tmp_path / target)] if option == "-o" else
                ["-o", str(tmp_path / "fine.png"), option, str(tmp_path / target)])
     assert main(["deblur", str(photo), *outputs, "--server", running.address]) == 1

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from . import fftops as F
+from .cg import conjugate_gradients
 
 _ALPHA = 2.0 / 3.0
 #: Data-fidelity weight at strength 0 and 1 (log-interpolated); larger = sharper, noisier.
@@ -109,20 +110,7 @@ def _masked_solve(x: np.ndarray, yp: np.ndarray, clipped: np.ndarray, k_otf: np.
     def precondition(r):
         return F.irfft2(F.rfft2(r) / den, shape)
 
-    r = b - apply(x)
-    z = precondition(r)
-    p = z.copy()
-    rz = float((r * z).sum())
-    for _ in range(_CG_STEPS):
-        ap = apply(p)
-        alpha = rz / max(float((p * ap).sum()), 1e-30)
-        x = x + alpha * p
-        r = r - alpha * ap
-        z = precondition(r)
-        rz_new = float((r * z).sum())
-        p = z + (rz_new / max(rz, 1e-30)) * p
-        rz = rz_new
-    return x
+    return conjugate_gradients(apply, b, x, _CG_STEPS, precondition)
 
 
 def _betas(extra: int) -> list[float]:

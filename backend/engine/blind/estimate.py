@@ -19,6 +19,7 @@ from scipy import ndimage
 
 from ...errors import Cancelled
 from . import fftops as F
+from .cg import conjugate_gradients
 
 #: Per-level scale step of the pyramid.
 _RATIO = np.sqrt(0.5)
@@ -91,20 +92,8 @@ def kernel_update(x: np.ndarray, y_grads_f: tuple[np.ndarray, np.ndarray], k0: n
         full = np.roll(full, (-r, -r), axis=(0, 1))
         return _crop_support(F.irfft2(auto * F.rfft2(full), shape), ks) + weight * k
 
-    k = k0.astype(np.float32).copy()
-    res = rhs - normal_op(k)
-    p = res.copy()
-    rr = float((res * res).sum())
-    for _ in range(cg_iters):
-        ap = normal_op(p)
-        alpha = rr / max(float((p * ap).sum()), 1e-30)
-        k += alpha * p
-        res -= alpha * ap
-        rr_new = float((res * res).sum())
-        if rr_new < 1e-12 * max(float((rhs * rhs).sum()), 1e-30):
-            break
-        p = res + (rr_new / rr) * p
-        rr = rr_new
+    k = conjugate_gradients(normal_op, rhs, k0.astype(np.float32), cg_iters,
+                            stop_below=1e-12 * max(float((rhs * rhs).sum()), 1e-30))
     return clean_kernel(k)
 
 

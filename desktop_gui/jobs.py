@@ -108,18 +108,16 @@ class DeblurJob:
         # The context was copied with the job: all of it is sent (the blur is estimated on
         # it) and only `target` comes back.
         call = self._client.deblur(self._crop, engine=s.engine, params=s.params,
-                                   keep=target.relative_to(sent))
+                                   keep=target.relative_to(sent), origin=(sent.x, sent.y))
         with self._lock:
             self._call = call
             if self.cancelled:
                 call.cancel()
         result = np.array(self._crop[target.relative_to(sent).slices])
         for event in call:
-            if isinstance(event, TileResult):
-                tile = Region(event.region.x + sent.x, event.region.y + sent.y,
-                              event.region.width, event.region.height)
-                result[tile.relative_to(target).slices] = event.pixels
-                yield TilePainted(tile, event.pixels)
+            if isinstance(event, TileResult):  # in image coordinates, inside `target`
+                result[event.region.relative_to(target).slices] = event.pixels
+                yield TilePainted(event.region, event.pixels)
             elif isinstance(event, Progress):
                 elapsed = self._clock() - start
                 done, total = event.tiles_done, event.tiles_total

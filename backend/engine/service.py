@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,6 +31,20 @@ from .pixels import from_float, split_alpha, to_float
 from .tiling import TilePlan, plan_tiles, run_tiled
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckedJob:
+    """What checking a job settled: the engine, every parameter, the normalised kernel
+    (None: estimate one), the rectangle wanted back, the area deblurred for it (keep plus
+    the tile overlap) and that area's tile plan."""
+
+    engine: Engine
+    params: dict[str, float]
+    kernel: np.ndarray | None
+    keep: Region
+    area: Region
+    plan: TilePlan
 
 
 class DeblurService:
@@ -71,8 +86,8 @@ class DeblurService:
         engines = tuple(e.info() for name, e in self.engines.items() if name not in self._failed)
         return ServerInfo(__version__, engines, self.default_engine, self.device, self.limits)
 
-    def check(self, spec: JobSpec) -> tuple[Engine, dict[str, float]]:
-        """Validate a job before any work: sizes, engine, parameters."""
+    def check(self, spec: JobSpec) -> CheckedJob:
+        """Validate a job before any work: sizes, engine, parameters, kernel, keep."""
         height, width, channels = _shape(spec.image)
         self.limits.check_pixels(width, height)
         name = spec.engine or "auto"
@@ -89,24 +104,25 @@ class DeblurService:
                 takers = [n for n, e in self.engines.items() if e.takes_kernel]
                 raise InvalidRequest(f"engine {name!r} does not take a blur kernel"
                                      + (f"; {', '.join(takers)} does" if takers else ""))
-            checked_kernel(spec.kernel)
+        kernel = None if spec.kernel is None else checked_kernel(spec.kernel)
         params = resolve_params(engine.info(), spec.params)
         keep = _keep_of(spec, height, width)
-        area = _worked_area(keep, params, height, width)
-        _plan_for(engine, params, area.height, area.width)
-        return engine, params
+        # The blur is estimated on everything received; only `keep`, with the context its
+        # tiles need at their edges, is deblurred.
+        area = keep.grow(int(params["overlap"]), Region(0, 0, width, height))
+        plan = _plan_for(engine, params, area.height, area.width)
+        return CheckedJob(engine, params, kernel, keep, area, plan)
 
     def run(self, spec: JobSpec, should_stop: Callable[[], bool] = lambda: False,
             started: float | None = None) -> Iterator[JobEvent]:
         """Run one job. Yields Progress and TileResult (pixels in the request's pixel type,
         alpha copied from the input) and finally Done. Raises Cancelled when stopped."""
         started = time.perf_counter() if started is None else started
-        engine, params = self.check(spec)
+        job = self.check(spec)
+        engine, params, keep, area, plan = job.engine, job.params, job.keep, job.area, job.plan
         pixel_type = spec.pixel_type
         colour, alpha = split_alpha(spec.image)
         height, width, _ = spec.image.shape
-        keep = _keep_of(spec, height, width)
-        area = _worked_area(keep, params, height, width)
         log.info("job %dx%dx%d %s on %s", width, height, spec.image.shape[2],
                  pixel_type.value, engine.name)
         busy = [0.0]
@@ -123,12 +139,9 @@ class DeblurService:
         yield Progress(0, 0, "analysing")
         working = to_float(colour)
         t0 = time.perf_counter()
-        given = {} if spec.kernel is None else {"kernel": checked_kernel(spec.kernel)}
+        given = {} if job.kernel is None else {"kernel": job.kernel}
         prepared = engine.prepare(working, params, spec.seed, should_stop, **given)
         busy[0] += time.perf_counter() - t0
-        # The blur was estimated on everything received; only `keep`, with the context its
-        # tiles need at their edges, is deblurred.
-        plan = _plan_for(engine, params, area.height, area.width)
         yield Progress(0, len(plan.tiles), "deblurring", prepared.note)
         batch = engine.batch_size(plan.rows.size, plan.cols.size)
         process = MemoryFallback(timed(prepared.process), batch, engine.multiple,
@@ -170,11 +183,6 @@ def _keep_of(spec: JobSpec, height: int, width: int) -> Region:
         raise InvalidRequest(f"keep rectangle {keep.x},{keep.y},{keep.width}x{keep.height} "
                              f"must be non-empty and inside the {width}x{height} image")
     return keep
-
-
-def _worked_area(keep: Region, params: dict[str, float], height: int, width: int) -> Region:
-    """``keep`` with the tile overlap around it (what a tile needs at its edge), in the image."""
-    return keep.grow(int(params["overlap"]), Region(0, 0, width, height))
 
 
 def _kept_part(tile: TileResult, area: Region, keep: Region, pixel_type: PixelType,

@@ -180,24 +180,21 @@ class DeblurClient:
     def deblur(self, image: np.ndarray, *, engine: str = "auto",
                params: Mapping[str, float] | None = None, seed: int | None = None,
                kernel: np.ndarray | None = None, keep: Region | None = None,
-               timeout: float | None = None) -> DeblurCall:
+               origin: tuple[int, int] = (0, 0), timeout: float | None = None) -> DeblurCall:
         """Start a job on a whole HWC image (uint8, uint16 or float32; 1-4 channels, the
         last one alpha for 2 and 4). Iterate the result for events. ``kernel``: the blur to
         remove (non-blind mode; checked here, before sending); Done carries the one used.
         ``keep``: the only rectangle wanted back, the rest being context for the estimate
-        (tiles then cover ``keep`` only)."""
+        (tiles then cover ``keep`` only). ``origin``: where ``image`` lies in the caller's
+        picture, e.g. a crop's corner; tiles come back in that picture's coordinates."""
         image = _as_hwc(image)
         if kernel is not None:
             kernel = checked_kernel(kernel)
         spec = JobSpec(image, engine, dict(params or {}), seed, kernel, keep)
-        return self._start(spec, timeout)
-
-    def _start(self, spec: JobSpec, timeout: float | None, origin: tuple[int, int] = (0, 0)
-               ) -> DeblurCall:
         call = self._stub.Deblur(convert.job_messages(spec, self._chunk_size(timeout)),
                                  timeout=timeout, metadata=self._metadata)
-        keep = spec.keep or Region(0, 0, spec.image.shape[1], spec.image.shape[0])
-        return DeblurCall(call, spec.pixel_type, spec.image.shape[2], origin, keep.area)
+        wanted = keep or Region(0, 0, image.shape[1], image.shape[0])
+        return DeblurCall(call, spec.pixel_type, image.shape[2], origin, wanted.area)
 
     def _chunk_size(self, timeout: float | None) -> int:
         """chunk_bytes, lowered to the server's own limit (asked once per client)."""
@@ -224,11 +221,9 @@ class DeblurClient:
         if margin < 0:
             raise InvalidRequest(f"margin must be 0 or more pixels, got {margin}")
         sent = target.grow(margin, full)
-        if kernel is not None:
-            kernel = checked_kernel(kernel)
-        spec = JobSpec(np.array(image[sent.slices]), engine, dict(params or {}), seed, kernel,
-                       target.relative_to(sent))
-        return self._start(spec, timeout, origin=(sent.x, sent.y))
+        return self.deblur(np.array(image[sent.slices]), engine=engine, params=params,
+                           seed=seed, kernel=kernel, keep=target.relative_to(sent),
+                           origin=(sent.x, sent.y), timeout=timeout)
 
     def deblur_image(self, image: np.ndarray, *, region: Region | None = None,
                      margin: int = DEFAULT_MARGIN, engine: str = "auto",

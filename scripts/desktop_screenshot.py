@@ -2,7 +2,11 @@
 (classical engine), opens a photo with real camera shake, deblurs a region and shows
 it in compare mode. Needs an X display; run it through the wrapper:
 
-    bash scripts/desktop_screenshot.sh [--photo PATH] [--out docs/screenshots/desktop_compare.png]
+    bash scripts/desktop_screenshot.sh [--photo PATH --region X,Y,W,H] [--out FILE]
+
+Without --photo it uses the bundled clock photo. The README's screenshot is of OpenCV's
+licence-plate sample (Debian's opencv-doc), `--photo licenseplate_motion.jpg --region
+150,150,290,200`.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from backend.types import Region
 from desktop_gui.app import build
 
 REPO = Path(__file__).resolve().parents[1]
-PHOTO = REPO.parent / "shared" / "data" / "real" / "licenseplate_motion.jpg"
-REGION = "150,150,290,200"  # the licence plate and the boot around it
+PHOTO = REPO / "backend" / "samples" / "clock_motion.png"
+REGION = "120,80,160,140"  # the clock's face
 
 
 def wait_until(app: QApplication, done: Callable[[], bool], timeout: float, what: str) -> None:

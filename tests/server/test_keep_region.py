@@ -13,7 +13,7 @@ from backend.rpc._pb import deblur_pb2_grpc as pb_grpc
 from backend.train.data.kernels import random_kernel
 from backend.train.data.protocol import protocol_blur
 from backend.types import JobSpec, Region, TileResult
-from tests.conftest import InvertEngine
+from tests.conftest import InvertEngine, sample_photo
 from tests.engine.blind._helpers import psnr
 
 
@@ -57,9 +57,7 @@ def test_a_negative_margin_is_a_clear_error(server):
 @pytest.mark.slow
 def test_a_small_region_is_as_sharp_as_the_same_rectangle_of_the_whole_photo(start_server):
     running = start_server([ClassicalEngine()])
-    from skimage import data  # scikit-image's CC0 photos: nothing read from outside the repo
-
-    sharp = data.astronaut().astype(np.float32) / 255
+    sharp = sample_photo("astronaut")
     blurred = protocol_blur(sharp, random_kernel(np.random.default_rng(3), (29, 29)), seed=3)
     image = np.round(blurred * 255).astype(np.uint8)
     region = Region(200, 160, 200, 120)  # the size of the licence-plate crop users tried

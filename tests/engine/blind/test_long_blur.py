@@ -7,15 +7,14 @@ import pytest
 from backend.engine.blind import DEFAULT_KERNEL_SIZE, deconvolve, estimate_blur, prior_noise
 from backend.train.data.kernels import random_kernel
 from backend.train.data.protocol import protocol_blur
+from tests.conftest import sample_photo
 
 from ._helpers import luma, psnr
 
 
 @pytest.mark.slow
 def test_a_71_px_shake_is_found_at_full_length_and_removed():
-    from skimage import data  # scikit-image's CC0 photos
-
-    sharp = np.repeat(data.camera()[..., None], 3, axis=2).astype(np.float32) / 255
+    sharp = sample_photo("camera")
     kernel = random_kernel(np.random.default_rng([7, 3, 71]), (71, 71))
     blurred = protocol_blur(sharp, kernel, seed=3)
     assert DEFAULT_KERNEL_SIZE >= 75

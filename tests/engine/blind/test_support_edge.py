@@ -9,16 +9,14 @@ import pytest
 from backend.engine.blind import deconvolve, estimate_blur, prior_noise
 from backend.train.data.kernels import random_kernel
 from backend.train.data.protocol import protocol_blur
+from tests.conftest import sample_photo
 
 from ._helpers import luma, psnr
 
 
 def _case(name: str, size: int):
     """A pair of the CC0 benchmark (benchmarks/cc0_bench.py) where this mattered."""
-    from skimage import data
-
-    image = getattr(data, name)().astype(np.float32) / 255
-    sharp = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+    sharp = sample_photo(name)
     kernel = random_kernel(np.random.default_rng([7, size]), (size, size))
     return sharp, protocol_blur(sharp, kernel, seed=size)
 

@@ -73,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-queued", type=int, default=limits.max_queued_jobs)
     serve.add_argument("--max-chunk-bytes", type=int, default=limits.max_chunk_bytes)
     serve.add_argument("--max-message-bytes", type=int, default=limits.max_message_bytes)
+    serve.add_argument("--upload-idle", type=float, default=limits.upload_idle_seconds,
+                       metavar="SECONDS", help="end an upload that sends nothing for this "
+                       f"long (default {limits.upload_idle_seconds:g})")
+    serve.add_argument("--max-uploads", type=int, default=limits.max_uploads,
+                       help="images that may be arriving at once; more are refused "
+                            f"(default {limits.max_uploads})")
+    serve.add_argument("--max-upload-bytes", type=int, default=limits.max_upload_bytes,
+                       help="bytes of images that may be arriving at once (default "
+                            f"{limits.max_upload_bytes}; one image alone is always received)")
     serve.add_argument("--grace", type=float, default=30.0,
                        help="seconds running jobs get to finish on shutdown")
     serve.add_argument("--port-file", type=Path,
@@ -179,7 +188,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .server.app import DeblurServer, ServerConfig
 
     limits = Limits(max_pixels=args.max_pixels, max_chunk_bytes=args.max_chunk_bytes,
-                    max_message_bytes=args.max_message_bytes, max_queued_jobs=args.max_queued)
+                    max_message_bytes=args.max_message_bytes, max_queued_jobs=args.max_queued,
+                    upload_idle_seconds=args.upload_idle, max_uploads=args.max_uploads,
+                    max_upload_bytes=args.max_upload_bytes)
     engines = build_engines(args.engines, engine_options(args))
     config = ServerConfig(args.host, args.port, args.allow_remote, args.token, args.tls_cert,
                           args.tls_key, limits, args.grace)

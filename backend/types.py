@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InvalidRequest
+from .errors import ConfigError, InvalidRequest
 
 
 class PixelType(enum.Enum):
@@ -129,6 +129,16 @@ class Limits:
     max_message_bytes: int = 4 << 20
     max_queued_jobs: int = 8
     max_concurrent_jobs: int = 1
+    #: Server side only (not sent in GetInfo): how long an upload may pause between
+    #: messages, and how many uploads, of how many bytes in all, may arrive at once.
+    upload_idle_seconds: float = 30.0
+    max_uploads: int = 16
+    max_upload_bytes: int = 2 << 30
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not value > 0:  # also refuses NaN
+                raise ConfigError(f"the server limit {name} must be more than 0, got {value}")
 
     def check_pixels(self, width: int, height: int) -> None:
         """Raise InvalidRequest when an image of this size is over max_pixels."""

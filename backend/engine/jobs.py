@@ -1,8 +1,10 @@
 """JobQueue: a bounded FIFO of jobs and the one worker thread that runs them on a device.
 
 A submitted job is a JobHandle: iterate it for events (Accepted, Queued, Progress,
-TileResult, Done); errors arrive as the domain exception, raised from the iteration.
-Cancelling a handle removes a waiting job at once and stops a running one within a tile.
+TileResult, Done); errors arrive as the domain exception, raised from the iteration. A
+submitter that must not block a thread per job (the asyncio server) passes ``wake`` and
+collects events with ``take()`` when woken. Cancelling a handle removes a waiting job at
+once and stops a running one within a tile.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ _END = object()
 class JobHandle:
     """One submitted job as its submitter sees it."""
 
-    def __init__(self, spec: JobSpec, started: float, owner: JobQueue) -> None:
+    def __init__(self, spec: JobSpec, started: float, owner: JobQueue,
+                 wake: Callable[[], None] | None = None) -> None:
         self.job_id = uuid.uuid4().hex[:12]
         self.spec: JobSpec | None = spec
         self.started = started
         self._owner = owner
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
+        self._wake = wake
         self.waited = False
 
     @property
@@ -54,8 +58,27 @@ class JobHandle:
                 raise item
             yield item
 
+    def take(self) -> tuple[list[JobEvent], BaseException | None, bool]:
+        """Without waiting: the events that have arrived, the job's error if it ended with
+        one (to raise after those events), and whether it has ended."""
+        events: list[JobEvent] = []
+        error: BaseException | None = None
+        while True:
+            try:
+                item = self._events.get_nowait()
+            except queue.Empty:
+                return events, error, False
+            if item is _END:
+                return events, error, True
+            if isinstance(item, BaseException):
+                error = item
+            else:
+                events.append(item)
+
     def _put(self, item: object) -> None:
         self._events.put(item)
+        if self._wake is not None:
+            self._wake()
 
     def _finish(self, error: BaseException | None = None) -> None:
         self.spec = None  # frees the image as soon as the job ends
@@ -103,10 +126,13 @@ class JobQueue:
                 f"the server's queue is full ({len(self._pending)} jobs waiting); "
                 "try again when a job has finished")
 
-    def submit(self, spec: JobSpec, started: float | None = None) -> JobHandle:
+    def submit(self, spec: JobSpec, started: float | None = None,
+               wake: Callable[[], None] | None = None) -> JobHandle:
         """Queue a job (already checked by the service). Raises ResourceExhausted when full,
-        Unavailable when the queue is closing."""
-        handle = JobHandle(spec, time.perf_counter() if started is None else started, self)
+        Unavailable when the queue is closing. ``wake`` is called (from any thread) after
+        each event is put."""
+        handle = JobHandle(spec, time.perf_counter() if started is None else started, self,
+                           wake)
         with self._cond:
             self._check_room()
             position = len(self._pending) + (self._running is not None)

@@ -46,7 +46,8 @@ class ImageUpload:
         limits.check_pixels(header.width, header.height)  # before allocating the buffer
         self.header = header
         self.limits = limits
-        self._buffer = bytearray(header.byte_count)
+        # Allocated with the first chunk: until then the server may still refuse the upload.
+        self._buffer: bytearray | None = None
         self._filled = 0
 
     def probe(self) -> JobSpec:
@@ -59,9 +60,11 @@ class ImageUpload:
 
     @property
     def complete(self) -> bool:
-        return self._filled == len(self._buffer)
+        return self._filled == self.header.byte_count
 
     def add(self, chunk: bytes) -> None:
+        if self._buffer is None:
+            self._buffer = bytearray(self.header.byte_count)
         if len(chunk) > self.limits.max_chunk_bytes:
             raise InvalidRequest(f"pixel chunk of {len(chunk)} bytes exceeds the limit of "
                                  f"{self.limits.max_chunk_bytes} bytes")
@@ -77,7 +80,7 @@ class ImageUpload:
     def finish(self) -> JobSpec:
         if not self.complete:
             raise InvalidRequest(f"pixel data ended after {self._filled} of "
-                                 f"{len(self._buffer)} bytes")
+                                 f"{self.header.byte_count} bytes")
         h = self.header
         image = np.frombuffer(self._buffer, dtype=h.pixel_type.dtype).reshape(
             h.height, h.width, h.channels)

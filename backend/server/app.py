@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +20,8 @@ from ..engine.service import DeblurService
 from ..errors import ConfigError, Unauthenticated
 from ..rpc._pb import deblur_pb2, deblur_pb2_grpc
 from ..rpc.client import SERVICE_NAME
-from ..rpc.status import code_for
 from ..types import Limits
-from .servicer import DeblurServicer
+from .servicer import DeblurServicer, abort_with
 
 log = logging.getLogger(__name__)
 _HEALTH_PREFIX = "/grpc.health.v1.Health/"
@@ -62,14 +62,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _TokenInterceptor(grpc.ServerInterceptor):
+class _TokenInterceptor(grpc.aio.ServerInterceptor):
     """Checks `authorization: Bearer <token>` on every RPC except the health service."""
 
     def __init__(self, token: str) -> None:
         self._expected = token.encode()
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
         if handler is None or handler_call_details.method.startswith(_HEALTH_PREFIX):
             return handler
         given = dict(handler_call_details.invocation_metadata).get("authorization", "")
@@ -83,8 +83,8 @@ class _TokenInterceptor(grpc.ServerInterceptor):
 
 
 def _refusal(handler: grpc.RpcMethodHandler, error: Exception) -> grpc.RpcMethodHandler:
-    def refuse(request, context):
-        context.abort(code_for(error), str(error))
+    async def refuse(request, context):
+        await abort_with(context, error)
 
     kind = {(False, False): grpc.unary_unary_rpc_method_handler,
             (False, True): grpc.unary_stream_rpc_method_handler,
@@ -96,26 +96,32 @@ def _refusal(handler: grpc.RpcMethodHandler, error: Exception) -> grpc.RpcMethod
 
 class DeblurServer:
     """A configured server: start(), port, stop(). Health reports NOT_SERVING until the
-    engines are loaded and again from the moment shutdown begins."""
+    engines are loaded and again from the moment shutdown begins.
+
+    The gRPC server is asyncio's (see servicer.py for why) and runs on one event loop
+    thread shared by every server of the process; this class keeps a blocking interface,
+    so callers (the CLI, the desktop app's in-process server, tests) need no asyncio."""
 
     def __init__(self, config: ServerConfig, service: DeblurService) -> None:
         config.check()
         self.config = config
-        limits = service.limits
-        self.health = health.HealthServicer(experimental_non_blocking=True)
-        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-        self.jobs = JobQueue(service, limits.max_queued_jobs, on_ready=self._on_ready)
-        threads = limits.max_queued_jobs + limits.max_concurrent_jobs + 8
-        self._server = grpc.server(
-            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="osdd-rpc"),
+        self.jobs = JobQueue(service, service.limits.max_queued_jobs, on_ready=self._on_ready)
+        self._loop = rpc_loop()
+        self._run(self._build(config, service.limits))
+
+    async def _build(self, config: ServerConfig, limits: Limits) -> None:
+        self.health = health.aio.HealthServicer()
+        await self._health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self._server = grpc.aio.server(
             interceptors=[_TokenInterceptor(config.token)] if config.token else [],
-            maximum_concurrent_rpcs=threads,
             options=[("grpc.max_receive_message_length", limits.max_message_bytes),
                      ("grpc.max_send_message_length", limits.max_message_bytes),
                      # Without this a second server on the same port starts silently and
                      # the kernel splits clients between the two.
                      ("grpc.so_reuseport", 0)])
-        deblur_pb2_grpc.add_DeblurServicer_to_server(DeblurServicer(self.jobs), self._server)
+        servicer = DeblurServicer(self.jobs)
+        self.uploads = servicer.uploads
+        deblur_pb2_grpc.add_DeblurServicer_to_server(servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         names = (deblur_pb2.DESCRIPTOR.services_by_name["Deblur"].full_name,
                  health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
@@ -140,7 +146,7 @@ class DeblurServer:
         self.address = f"{host}:{self.port}"
 
     def start(self) -> DeblurServer:
-        self._server.start()
+        self._run(self._server.start())
         self.jobs.start()
         tls = " with TLS" if self.config.tls_cert else ""
         auth = ", token required" if self.config.token else ""
@@ -155,22 +161,43 @@ class DeblurServer:
         grace = self.config.grace_seconds if grace is None else grace
         deadline = time.monotonic() + grace
         log.info("shutting down (grace %.0f s)", grace)
-        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self._run(self._health(health_pb2.HealthCheckResponse.NOT_SERVING))
         self.jobs.close()
         if not self.jobs.join(timeout=grace) and self.jobs.busy:
             log.warning("jobs still running after %.0f s; cancelling them", grace)
         # A last second lets finished jobs deliver their final events.
-        self._server.stop(max(deadline - time.monotonic(), 1.0)).wait()
+        self._run(self._server.stop(max(deadline - time.monotonic(), 1.0)))
         self.jobs.join(timeout=5)
         log.info("stopped")
 
     def wait(self) -> None:
-        self._server.wait_for_termination()
+        self._run(self._server.wait_for_termination())
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _on_ready(self) -> None:
-        self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        # Called on the worker thread once the engines are loaded.
+        asyncio.run_coroutine_threadsafe(
+            self._health(health_pb2.HealthCheckResponse.SERVING), self._loop).result()
         log.info("serving")
 
-    def _set_health(self, status: int) -> None:
-        self.health.set("", status)
-        self.health.set(SERVICE_NAME, status)
+    async def _health(self, status: int) -> None:
+        await self.health.set("", status)
+        await self.health.set(SERVICE_NAME, status)
+
+
+_LOOP: asyncio.AbstractEventLoop | None = None
+_LOOP_LOCK = threading.Lock()
+
+
+def rpc_loop() -> asyncio.AbstractEventLoop:
+    """The process's one event loop for gRPC servers, on a daemon thread started on first
+    use. One loop for all: gRPC's asyncio layer binds itself to a single loop."""
+    global _LOOP
+    with _LOOP_LOCK:
+        if _LOOP is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="osdd-rpc", daemon=True).start()
+            _LOOP = loop
+        return _LOOP

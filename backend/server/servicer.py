@@ -1,21 +1,27 @@
-"""DeblurServicer: validate, convert, hand the job to the queue, stream events back."""
+"""DeblurServicer: receive and check a job, hand it to the queue, stream its events back.
+
+It runs on the server's asyncio loop, so a client that uploads slowly, or stalls, holds no
+thread: health, reflection and GetInfo keep answering whatever the uploads do. The job's
+own work happens on the queue's worker thread, which wakes the loop for each event."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import grpc
 
-from ..engine.jobs import JobQueue
-from ..errors import InternalError, InvalidRequest, OsddError
+from ..engine.jobs import JobHandle, JobQueue
+from ..errors import DeadlineExceeded, InternalError, InvalidRequest, OsddError
 from ..rpc import convert
 from ..rpc._pb import deblur_pb2 as pb
 from ..rpc._pb import deblur_pb2_grpc as pb_grpc
 from ..rpc.status import code_for
 from ..rpc.upload import ImageUpload
 from ..types import JobSpec
+from .admission import UploadSlots
 
 log = logging.getLogger(__name__)
 
@@ -24,55 +30,92 @@ class DeblurServicer(pb_grpc.DeblurServicer):
     def __init__(self, jobs: JobQueue) -> None:
         self.jobs = jobs
         self.service = jobs.service
+        limits = self.service.limits
+        self.uploads = UploadSlots(limits.max_uploads, limits.max_upload_bytes)
 
-    def GetInfo(self, request: pb.GetInfoRequest, context: grpc.ServicerContext) -> pb.ServerInfo:
-        with _status_on_error(context):
+    async def GetInfo(self, request: pb.GetInfoRequest,
+                      context: grpc.aio.ServicerContext) -> pb.ServerInfo:
+        try:
             return convert.info_to_pb(self.service.info())
+        except Exception as exc:  # noqa: BLE001 - every error becomes a status
+            await abort_with(context, exc)
 
-    def Deblur(self, request_iterator: Iterator[pb.DeblurRequest],
-               context: grpc.ServicerContext) -> Iterator[pb.DeblurEvent]:
-        with _status_on_error(context):
-            started = time.perf_counter()
-            handle = self.jobs.submit(self._receive(request_iterator), started)
-            context.add_callback(handle.cancel)
-            if not context.is_active():
-                handle.cancel()
+    async def Deblur(self, request_iterator: AsyncIterator[pb.DeblurRequest],
+                     context: grpc.aio.ServicerContext) -> AsyncIterator[pb.DeblurEvent]:
+        started = time.perf_counter()
+        handle: JobHandle | None = None
+        try:
+            spec = await self._receive(context)
+            woken = asyncio.Event()
+            handle = self.jobs.submit(spec, started, wake=_waker(woken))
+            del spec  # the queue holds the image now and frees it when the job ends
             max_bytes = self.service.limits.max_chunk_bytes
-            for event in handle:
-                yield from convert.event_messages(event, max_bytes)
+            while True:
+                woken.clear()
+                events, error, ended = handle.take()
+                for event in events:
+                    for message in convert.event_messages(event, max_bytes):
+                        yield message
+                if error is not None:
+                    raise error
+                if ended:
+                    return
+                if not events:
+                    await woken.wait()
+        except Exception as exc:  # noqa: BLE001 - every error becomes a status
+            await abort_with(context, exc)
+        finally:
+            # Whatever ended the call (an error, the client leaving, its deadline), the job
+            # must not keep the worker.
+            if handle is not None:
+                handle.cancel()
 
-    def _receive(self, requests: Iterator[pb.DeblurRequest]) -> JobSpec:
-        first = next(requests, None)
-        if first is None or first.WhichOneof("payload") != "header":
+    async def _receive(self, context: grpc.aio.ServicerContext) -> JobSpec:
+        idle = self.service.limits.upload_idle_seconds
+        first = await _read(context, idle)
+        if first is grpc.aio.EOF or first.WhichOneof("payload") != "header":
             raise InvalidRequest("the first message of a Deblur call must be a DeblurHeader")
         upload = ImageUpload(convert.header_from_pb(first.header), self.service.limits)
         # Fail fast on engine, parameters and a full queue before receiving megabytes.
         self.service.check(upload.probe())
         self.jobs.check_room()
-        for message in requests:
-            if message.WhichOneof("payload") != "chunk":
-                raise InvalidRequest("only one DeblurHeader per call; then pixel chunks")
-            upload.add(message.chunk)
-        return upload.finish()
+        with self.uploads.admit(upload.header.byte_count):
+            while (message := await _read(context, idle)) is not grpc.aio.EOF:
+                if message.WhichOneof("payload") != "chunk":
+                    raise InvalidRequest("only one DeblurHeader per call; then pixel chunks")
+                upload.add(message.chunk)
+            # Checking a large float image for NaN takes a while; not on the loop.
+            return await asyncio.to_thread(upload.finish)
 
 
-class _status_on_error:
-    """Turns domain errors into their status code and unknown errors into INTERNAL with a
-    generic message; the trace goes to the log."""
+async def _read(context: grpc.aio.ServicerContext, idle: float):
+    try:
+        return await asyncio.wait_for(context.read(), idle)
+    except asyncio.TimeoutError:
+        raise DeadlineExceeded(
+            f"no data arrived for {idle:g} s, so the server ended the upload; a client must "
+            "send the header and its pixel chunks without pausing") from None
 
-    def __init__(self, context: grpc.ServicerContext) -> None:
-        self.context = context
 
-    def __enter__(self) -> None:
-        return None
+def _waker(woken: asyncio.Event):
+    """A callable for the worker thread that sets `woken` on this loop."""
+    loop = asyncio.get_running_loop()
 
-    def __exit__(self, kind, exc, tb) -> bool:
-        if exc is None or isinstance(exc, GeneratorExit):
-            return False
-        if not isinstance(exc, OsddError):
-            log.error("unexpected error in a request", exc_info=(kind, exc, tb))
-            exc = InternalError("internal server error; see the server log")
-        else:
-            log.info("request rejected: %s: %s", code_for(exc).name, exc)
-        self.context.abort(code_for(exc), str(exc))
-        return False
+    def wake() -> None:
+        try:
+            loop.call_soon_threadsafe(woken.set)
+        except RuntimeError:  # the loop has closed: nobody is listening any more
+            pass
+
+    return wake
+
+
+async def abort_with(context: grpc.aio.ServicerContext, exc: Exception) -> None:
+    """End the call with the status for a domain error; an unknown error becomes INTERNAL
+    with a generic message and its trace goes to the log."""
+    if not isinstance(exc, OsddError):
+        log.error("unexpected error in a request", exc_info=exc)
+        exc = InternalError("internal server error; see the server log")
+    else:
+        log.info("request rejected: %s: %s", code_for(exc).name, exc)
+    await context.abort(code_for(exc), str(exc))

@@ -158,7 +158,8 @@ def test_cancelled_waiting_job_leaves_the_queue(start_server):
 
 
 def test_shutdown_finishes_running_jobs_and_refuses_new_ones(start_server):
-    engine = InvertEngine(tile_delay=0.05)
+    gate = threading.Event()  # holds the running job until the checks are done
+    engine = InvertEngine(gate=gate)
     running = start_server([engine])
     results = []
 
@@ -171,9 +172,12 @@ def test_shutdown_finishes_running_jobs_and_refuses_new_ones(start_server):
     stopper = threading.Thread(target=running.server.stop, args=(5,))
     stopper.start()
     time.sleep(0.1)
-    assert running.client.health() == "NOT_SERVING"
-    with pytest.raises((Unavailable, ResourceExhausted)):
-        running.client.deblur_image(IMAGE)
+    try:
+        assert running.client.health() == "NOT_SERVING"
+        with pytest.raises((Unavailable, ResourceExhausted)):
+            running.client.deblur_image(IMAGE)
+    finally:
+        gate.set()
     worker.join(10)
     stopper.join(10)
     assert results and results[0].max() == 255

@@ -39,6 +39,24 @@ class PixelType(enum.Enum):
                             "float32") from None
 
 
+#: Context sent around a region, per side: enough for the blur estimate to see several
+#: kernel lengths of a small selection (with 64, a 200x120 crop of the licence-plate photo
+#: came back unreadable while the whole photo reads).
+DEFAULT_MARGIN = 256
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What a user chose for a job, as every front end holds it: engine name (or "auto"),
+    engine parameters, seed, and how many pixels of context around a region are sent
+    along (the blur is estimated on all of it)."""
+
+    engine: str = "auto"
+    params: Mapping[str, float] = field(default_factory=dict)
+    seed: int | None = None
+    margin: int = DEFAULT_MARGIN
+
+
 @dataclass(frozen=True)
 class Region:
     """A pixel rectangle: x, y of the top-left corner, width and height, in pixels."""

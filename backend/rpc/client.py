@@ -7,6 +7,10 @@
 For progress, iterate a call: `for event in client.deblur(blurry): ...` gives Accepted,
 Queued, Progress, TileResult and Done events; `call.cancel()` stops the server's job.
 Failures raise the domain errors of backend.errors.
+
+The address may name several servers ("a:50051,b:50051", or a DNS name with several
+records): jobs are spread over those that are serving, and a job whose server fails or is
+full is sent again to another (see backend.rpc.targets).
 """
 
 from __future__ import annotations
@@ -22,20 +26,26 @@ import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ..blur_kernel import checked_kernel
-from ..errors import ConfigError, InternalError, InvalidRequest, Unavailable
-from ..types import Done, JobEvent, JobSpec, PixelType, Region, ServerInfo, TileResult
+from ..errors import ConfigError, InternalError, InvalidRequest, ResourceExhausted, Unavailable
+from ..types import (
+    DEFAULT_MARGIN,
+    Done,
+    JobEvent,
+    JobSpec,
+    PixelType,
+    Progress,
+    Region,
+    ServerInfo,
+    TileResult,
+)
 from . import convert
 from ._pb import deblur_pb2 as pb
 from ._pb import deblur_pb2_grpc as pb_grpc
 from .status import error_from_rpc
+from .targets import SERVICE_NAME, parse_target
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_CHUNK_BYTES = 1 << 20
-#: Context sent around a region, per side: enough for the blur estimate to see several
-#: kernel lengths of a small selection (with 64, a 200x120 crop of the licence-plate photo
-#: came back unreadable while the whole photo reads).
-DEFAULT_MARGIN = 256
-SERVICE_NAME = "osdd.v1.Deblur"
 _RECEIVE_LIMIT = 64 << 20
 
 
@@ -71,17 +81,42 @@ class ConnectionSettings:
 class DeblurCall:
     """An iterable of JobEvents for one running job; cancel() stops it on the server.
     Tiles are moved by ``origin`` (x, y) into the caller's coordinates; with ``expected``
-    (pixels), a Done that arrives before that many pixels of tiles is an error."""
+    (pixels), a Done that arrives before that many pixels of tiles is an error. With
+    ``resend`` (which starts the job again), a job whose server fails (UNAVAILABLE) or is
+    full (RESOURCE_EXHAUSTED) is sent again up to ``resends`` times, announced by a
+    Progress of stage "resending"; its tiles then come again from the start."""
 
     def __init__(self, call: grpc.Future, pixel_type: PixelType, channels: int,
-                 origin: tuple[int, int] = (0, 0), expected: int | None = None) -> None:
+                 origin: tuple[int, int] = (0, 0), expected: int | None = None,
+                 resend: Callable[[], grpc.Future] | None = None, resends: int = 0) -> None:
         self._call = call
         self._pixel_type = pixel_type
         self._channels = channels
         self._origin = origin
         self._expected = expected
+        self._resend = resend
+        self._resends = resends if resend is not None else 0
+        self._cancelled = False
 
     def __iter__(self) -> Iterator[JobEvent]:
+        try:
+            while True:
+                try:
+                    yield from self._events()
+                    return
+                except (Unavailable, ResourceExhausted) as exc:
+                    if self._cancelled or self._resends <= 0:
+                        raise
+                    failure = exc
+                self._resends -= 1
+                yield Progress(0, 0, "resending", f"a server could not finish the job "
+                               f"({failure}); sending it to another server")
+                self._call = self._resend()
+        finally:
+            # Leaving early (an error, Ctrl-C, a dropped iterator) must stop the server's job.
+            self._call.cancel()
+
+    def _events(self) -> Iterator[JobEvent]:
         covered = 0
         try:
             for message in self._call:
@@ -100,25 +135,26 @@ class DeblurCall:
             raise error_from_rpc(exc) from None
         except ValueError as exc:
             raise InternalError(str(exc)) from None
-        finally:
-            # Leaving early (an error, Ctrl-C, a dropped iterator) must stop the server's job.
-            self._call.cancel()
 
     def cancel(self) -> None:
+        self._cancelled = True
         self._call.cancel()
 
 
 class DeblurClient:
     """Connection to one osdd server. Thread-safe; close() (or `with`) releases it.
 
-    address: "host:port". token: sent as `authorization: Bearer <token>` when given.
-    root_certificates: PEM bytes (or a path) to use TLS; None for a plain connection.
+    address: "host:port", or several servers (see the module's docstring). token: sent
+    as `authorization: Bearer <token>` when given. root_certificates: PEM bytes (or a
+    path) to use TLS; None for a plain connection. With several servers, TLS checks each
+    one's certificate against the first host name given.
     """
 
     def __init__(self, address: str = DEFAULT_ADDRESS, *, token: str | None = None,
                  root_certificates: bytes | str | Path | None = None,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
-        options = [("grpc.max_receive_message_length", _RECEIVE_LIMIT)]
+        target = parse_target(address)
+        options = [("grpc.max_receive_message_length", _RECEIVE_LIMIT), *target.options()]
         if root_certificates is not None:
             if isinstance(root_certificates, (str, Path)):
                 try:
@@ -126,10 +162,12 @@ class DeblurClient:
                 except OSError as exc:
                     raise ConfigError(f"cannot read the TLS root certificate: {exc}") from None
             creds = grpc.ssl_channel_credentials(root_certificates=root_certificates)
-            self._channel = grpc.secure_channel(address, creds, options=options)
+            self._channel = grpc.secure_channel(target.target, creds, options=options)
         else:
-            self._channel = grpc.insecure_channel(address, options=options)
+            self._channel = grpc.insecure_channel(target.target, options=options)
         self.address = address
+        #: How many times a failed job is sent again: once per other server.
+        self.resends = 0 if target.servers == 1 else (target.servers or 3) - 1
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._stub = pb_grpc.DeblurStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -191,10 +229,17 @@ class DeblurClient:
         if kernel is not None:
             kernel = checked_kernel(kernel)
         spec = JobSpec(image, engine, dict(params or {}), seed, kernel, keep)
-        call = self._stub.Deblur(convert.job_messages(spec, self._chunk_size(timeout)),
-                                 timeout=timeout, metadata=self._metadata)
+        chunk = self._chunk_size(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def send() -> grpc.Future:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return self._stub.Deblur(convert.job_messages(spec, chunk), timeout=left,
+                                     metadata=self._metadata)
+
         wanted = keep or Region(0, 0, image.shape[1], image.shape[0])
-        return DeblurCall(call, spec.pixel_type, image.shape[2], origin, wanted.area)
+        return DeblurCall(send(), spec.pixel_type, image.shape[2], origin, wanted.area,
+                          resend=send, resends=self.resends)
 
     def _chunk_size(self, timeout: float | None) -> int:
         """chunk_bytes, lowered to the server's own limit (asked once per client)."""

@@ -175,7 +175,7 @@ def _parse_params(items: list[str]) -> dict[str, float]:
 
 def _serve(args: argparse.Namespace) -> int:
     from .engine.registry import build_engines
-    from .engine.service import DeblurService
+    from .jobs.service import DeblurService
     from .server.app import DeblurServer, ServerConfig
 
     limits = Limits(max_pixels=args.max_pixels, max_chunk_bytes=args.max_chunk_bytes,
@@ -312,8 +312,8 @@ def _info(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """The README's first command: a real server on a free local port, a real client."""
     from .engine.registry import build_engines
-    from .engine.service import DeblurService
     from .images import read_image, side_by_side, write_image
+    from .jobs.service import DeblurService
     from .progress_bar import ProgressBar
     from .rpc.client import DeblurClient
     from .server.app import DeblurServer, ServerConfig

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import grpc
 
-from ..engine.jobs import JobQueue
 from ..errors import InternalError, InvalidRequest, OsddError
+from ..jobs.queue import JobQueue
 from ..rpc import convert
 from ..rpc._pb import deblur_pb2 as pb
 from ..rpc._pb import deblur_pb2_grpc as pb_grpc

@@ -93,7 +93,7 @@ def _psnr(a, b):
 @pytest.fixture(scope="module")
 def scene(gimp, photo):
     """The blurred photo and the GIMP-side scripts in the chroot, and a classical server."""
-    from backend.engine.service import DeblurService
+    from backend.jobs.service import DeblurService
     from backend.server.app import DeblurServer, ServerConfig
 
     Image.fromarray(photo[1]).save(gimp / "in.png")

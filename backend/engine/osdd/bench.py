@@ -90,8 +90,8 @@ def _measure(job: dict) -> dict:
     import numpy as np
     import torch
 
+    from ...jobs.service import DeblurService
     from ...types import JobSpec
-    from ..service import DeblurService
     from .engine import OsddEngine
 
     engine = OsddEngine(Path(job["weights"]), job["device"], job["dtype"], job["fuse"])

@@ -49,10 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: `python -m backend.cli.bench` (the bench's measuring
     # child) imports this package first and should not find itself already imported.
-    from . import client, data, evaluate, gimp, gui, models, serve, train
+    from . import bench, client, data, evaluate, gimp, gui, models, serve, train
 
     parser = argparse.ArgumentParser(prog="osdd", description="Local motion deblurring.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    for module in (serve, client, models, data, train, evaluate, gimp, gui):
+    for module in (serve, client, models, bench, data, train, evaluate, gimp, gui):
         module.add_commands(sub)
     return parser

@@ -1,5 +1,5 @@
-"""`osdd models ...` and `osdd bench`. Heavy imports (torch, diffusers) happen inside the
-commands, never at import."""
+"""`osdd models ...`: check or make OSDD weights folders. Heavy imports (torch, diffusers)
+happen inside the commands, never at import."""
 
 from __future__ import annotations
 
@@ -35,25 +35,6 @@ def add_commands(sub) -> None:
     full.add_argument("--save-dtype", default="fp32", choices=["fp32", "bf16", "fp16"],
                       help="dtype of the written weights (loading may cast them)")
     full.set_defaults(run=_make)
-
-    bench = sub.add_parser("bench", help="time the osdd engine: stages, ms per tile, MP/s, "
-                                         "peak memory")
-    bench.add_argument("--weights", type=Path,
-                       help="weights folder (default: a tiny random model made on the fly)")
-    bench.add_argument("--device", default="auto")
-    bench.add_argument("--dtypes", default="fp32,bf16",
-                       help="comma-separated dtypes to compare (fp32, bf16, fp16)")
-    bench.add_argument("--fuse", default="fused,unfused",
-                       help="adapter modes to compare: fused, unfused or both")
-    bench.add_argument("--tile", type=int, default=512, help="tile side in pixels")
-    bench.add_argument("--batch", type=int, default=1, help="tiles per pass")
-    bench.add_argument("--repeats", type=int, default=3)
-    bench.add_argument("--image", type=int, default=0,
-                       help="also time a whole N x N image through the engine and tiling")
-    bench.add_argument("--flops", action="store_true",
-                       help="count FLOPs per tile (one extra pass) and compare with the "
-                            "device's measured bf16 matmul peak")
-    bench.set_defaults(run=_bench)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -94,8 +75,3 @@ def _make(args: argparse.Namespace) -> int:
           f"({len(manifest.files)} files, {size / 1e6:.1f} MB)")
     return 0
 
-
-def _bench(args: argparse.Namespace) -> int:
-    from ..engine.osdd.bench import run_bench
-
-    return run_bench(args)

@@ -58,7 +58,8 @@ def gimp():
     # The project from this working tree, into the chroot's venv: the bridge runs from it.
     source = CHROOT / "opt/osdd-src"
     shutil.rmtree(source, ignore_errors=True)
-    for part in ("backend", "plugin_gimp", "pyproject.toml", "README.md"):
+    for part in ("backend", "osdd_framing", "plugin_gimp", "desktop_gui", "pyproject.toml",
+                 "README.md"):
         copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy2
         copy(ROOT / part, source / part, **({"ignore": shutil.ignore_patterns(
             "__pycache__")} if (ROOT / part).is_dir() else {}))

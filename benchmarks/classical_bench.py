@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from backend.engine.blind import BlurEstimate, deconvolve  # noqa: E402
 from backend.engine.classical import ClassicalEngine  # noqa: E402
-from backend.engine.service import DeblurService  # noqa: E402
+from backend.jobs.service import DeblurService  # noqa: E402
 from backend.train.data.bench import BenchPairs  # noqa: E402
 from backend.train.data.pixels import load_rgb  # noqa: E402
 from backend.train.data.protocol import protocol_blur  # noqa: E402

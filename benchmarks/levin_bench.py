@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from backend.engine.blind import BlurEstimate, deconvolve  # noqa: E402
 from backend.engine.classical import ClassicalEngine  # noqa: E402
-from backend.engine.service import DeblurService  # noqa: E402
+from backend.jobs.service import DeblurService  # noqa: E402
 from backend.train.metrics.upto_shift import score_upto_shift  # noqa: E402
 from backend.types import JobSpec  # noqa: E402
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from backend.blur_kernel import kernel_to_pixels
 from backend.engine.classical import ClassicalEngine
-from backend.engine.service import DeblurService
 from backend.images import read_image, side_by_side, to_uint8, write_image
+from backend.jobs.service import DeblurService
 from backend.types import Done, JobSpec, Progress, TileResult
 
 INSET = 96  # px: the kernel, enlarged, in the after picture's corner

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from backend.engine.classical import ClassicalEngine  # noqa: E402
-from backend.engine.service import DeblurService  # noqa: E402
+from backend.jobs.service import DeblurService  # noqa: E402
 from backend.rpc._pb import deblur_pb2 as pb  # noqa: E402
 from backend.rpc._pb import deblur_pb2_grpc as pb_grpc  # noqa: E402
 from backend.rpc.client import DeblurClient  # noqa: E402

@@ -2,6 +2,6 @@
 
 import sys
 
-from backend.cli import main
+from .launch import main
 
-sys.exit(main(["gui", *sys.argv[1:]]))
+sys.exit(main())

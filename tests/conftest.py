@@ -116,7 +116,7 @@ class Running:
 @pytest.fixture
 def start_server():
     """start_server(engines=None, limits=None, **config) -> Running; stopped at teardown."""
-    from backend.engine.service import DeblurService
+    from backend.jobs.service import DeblurService
     from backend.rpc.client import DeblurClient
     from backend.server.app import DeblurServer, ServerConfig
     from backend.types import Limits

@@ -95,7 +95,9 @@ def test_demo_deblurs_the_bundled_photo(tmp_path):
     result = read_image(tmp_path / "clock_motion_deblurred.png")
     assert result.shape == (300, 400, 1)
     assert before.shape == (300, 808, 3)
-    original = read_image(main.__globals__["SAMPLE"])
+    from backend.cli.serve import SAMPLE
+
+    original = read_image(SAMPLE)
     assert np.abs(result.astype(int) - original.astype(int)).mean() > 0.5
 
 
@@ -185,10 +187,11 @@ def test_info_into_a_closed_pipe_is_quiet(server):
 
 
 def test_the_desktop_app_takes_the_same_connection_options(monkeypatch):
-    from backend.cli import _connection, _parser
+    from backend.cli import build_parser
+    from backend.rpc.arguments import connection_from
     from backend.rpc.client import ConnectionSettings
 
     monkeypatch.delenv("OSDD_SERVER", raising=False)
-    args = _parser().parse_args(["gui", "--server", "box:1", "--token", "t", "--tls-ca",
-                                 "ca.pem"])
-    assert _connection(args) == ConnectionSettings("box:1", "t", Path("ca.pem"))
+    args = build_parser().parse_args(["gui", "--server", "box:1", "--token", "t", "--tls-ca",
+                                      "ca.pem"])
+    assert connection_from(args) == ConnectionSettings("box:1", "t", Path("ca.pem"))

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..types import EngineInfo, ParamSpec
-from .tiling import BatchFn
+
+BatchFn = Callable[[np.ndarray], np.ndarray]
+"""Engine batch: float32 NHWC in, float32 NHWC of the same shape out."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Engine(abc.ABC):
     default_tile_size: int = 512
     default_overlap: int = 64
     max_tile_size: int = 4096
-    balanced_tiles: bool = False  # tile_size is a maximum; see tiling.plan_tiles
+    balanced_tiles: bool = False  # tile_size is a maximum; see backend.jobs.tiling.plan_tiles
     device: str = "cpu"
     #: Whether `prepare` accepts a given blur kernel (non-blind mode) instead of estimating.
     takes_kernel: bool = False

@@ -1,8 +1,8 @@
 """`osdd bridge`: the GIMP plug-in's link to the server.
 
 GIMP's Python may lack grpcio and numpy, so the plug-in runs this process from the
-project's environment and talks to it over stdin/stdout in frames (see the plug-in's
-osdd_gimp/framing.py). Requests: "info" and "deblur" (+ pixels); while a deblur runs,
+project's environment and talks to it over stdin/stdout in frames (osdd_framing, which
+both ends import). Requests: "info" and "deblur" (+ pixels); while a deblur runs,
 "cancel" or the end of stdin (GIMP kills a plug-in whose progress is cancelled) stops the
 server's job. Replies: "info", "accepted", "queued", "progress", "tile" (+ pixels, already
 cut to the part the plug-in keeps), "done" or "error" (kind + message for the user).
@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from plugin_gimp.osdd_deblur.osdd_gimp.framing import FramingError, read_frame, write_frame
+from osdd_framing import FramingError, read_frame, write_frame
 
 from ..errors import ConfigError, InvalidRequest, OsddError, Unavailable
 from ..rpc.client import ConnectionSettings, DeblurClient

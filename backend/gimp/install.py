@@ -7,7 +7,10 @@ import json
 import os
 import shutil
 import sys
+from importlib.util import find_spec
 from pathlib import Path
+
+import osdd_framing
 
 from ..errors import ConfigError
 
@@ -17,10 +20,16 @@ FLATPAK_DIR = Path.home() / ".var/app/org.gimp.GIMP/config/GIMP/3.0"
 
 
 def source_folder() -> Path:
-    """The plug-in as shipped with this package."""
-    import plugin_gimp
+    """The plug-in as shipped with this package: files to copy, never imported here."""
+    spec = find_spec("plugin_gimp")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the GIMP plug-in (plugin_gimp) is not installed with this package")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / PLUGIN
 
-    return Path(plugin_gimp.__file__).resolve().parent / PLUGIN
+
+def framing_folder() -> Path:
+    """The wire format the plug-in shares with the bridge (stdlib only)."""
+    return Path(osdd_framing.__file__).resolve().parent
 
 
 def default_config_dir() -> Path:
@@ -58,6 +67,10 @@ def install(config_dir: Path | None = None, flatpak: bool | None = None) -> Path
                         ignore=shutil.ignore_patterns("__pycache__", "__init__.py", "*.pyc"))
         # osdd_gimp is a package of its own inside the plug-in folder: it keeps its __init__.
         shutil.copy2(source_folder() / "osdd_gimp/__init__.py", target / "osdd_gimp")
+        # The framing both ends share, where the plug-in's own Python finds it (next to
+        # osdd_gimp/, on the path osdd_deblur.py sets up): the folder needs nothing else.
+        shutil.copytree(framing_folder(), target / "osdd_framing",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         script = target / f"{PLUGIN}.py"
         script.chmod(script.stat().st_mode | 0o111)  # GIMP runs only executable plug-ins
         (target / CONFIG).write_text(json.dumps({"command": bridge_command(flatpak)},

@@ -15,9 +15,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from ..engine.jobs import JobQueue
-from ..engine.service import DeblurService
 from ..errors import ConfigError, Unauthenticated
+from ..jobs.queue import JobQueue
+from ..jobs.service import DeblurService
 from ..rpc._pb import deblur_pb2, deblur_pb2_grpc
 from ..rpc.client import SERVICE_NAME
 from ..types import Limits

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from ..engine.jobs import JobHandle, JobQueue
 from ..errors import DeadlineExceeded, InternalError, InvalidRequest, OsddError
+from ..jobs.queue import JobHandle, JobQueue
 from ..rpc import convert
 from ..rpc._pb import deblur_pb2 as pb
 from ..rpc._pb import deblur_pb2_grpc as pb_grpc

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.registry import EngineOptions, build_engines
-from ..engine.service import DeblurService
 from ..errors import ConfigError
+from ..jobs.service import DeblurService
 from ..types import JobSpec
 from .scoring import Scorer
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from backend.engine.classical import ClassicalEngine
-from backend.engine.service import DeblurService
+from backend.jobs.service import DeblurService
 from backend.train.data.protocol import protocol_blur
 from backend.types import JobSpec
 

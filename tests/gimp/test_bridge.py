@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from backend.gimp.bridge import Bridge
-from plugin_gimp.osdd_deblur.osdd_gimp.framing import read_frame, write_frame
+from osdd_framing import read_frame, write_frame
 from tests.conftest import InvertEngine
 
 

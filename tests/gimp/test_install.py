@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import sys
 
 from backend.cli import main
@@ -12,12 +13,28 @@ def test_install_lays_out_the_plug_in_and_its_bridge(tmp_path, capsys):
     target = tmp_path / "plug-ins" / "osdd_deblur"
     script = target / "osdd_deblur.py"
     assert script.is_file() and os.access(script, os.X_OK)
-    assert (target / "osdd_gimp" / "framing.py").is_file()
+    assert (target / "osdd_framing" / "__init__.py").is_file()
     assert (target / "osdd_gimp" / "__init__.py").is_file()
     assert not list(target.rglob("__pycache__"))
     command = json.loads((target / "bridge.json").read_text())["command"]
     assert command == [sys.executable, "-m", "backend.cli", "bridge"]
     assert "Filters > Enhance > Motion Deblur (OSDD)" in capsys.readouterr().out
+
+
+def test_installed_plug_in_needs_nothing_outside_its_folder(tmp_path):
+    """GIMP's Python has the plug-in's folder and the standard library, nothing of this
+    project: the installed copy must find the framing it shares with the bridge there."""
+    main(["gimp", "install", "--gimp-config-dir", str(tmp_path)])
+    target = tmp_path / "plug-ins" / "osdd_deblur"
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "import osdd_framing, osdd_gimp.bridge_client, osdd_gimp.job\n"
+            "for m in (osdd_framing, osdd_gimp.bridge_client, osdd_gimp.job):\n"
+            "    assert m.__file__.startswith(sys.argv[1]), m.__file__\n"
+            "assert not [m for m in sys.modules if m.startswith(('backend', 'plugin_gimp'))]\n")
+    # -I: no PYTHONPATH, no user site, not the working folder; -S: no site-packages
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(target)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
 
 
 def test_installed_plug_in_talks_to_the_server_through_its_bridge(tmp_path, server,

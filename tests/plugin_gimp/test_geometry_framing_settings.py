@@ -1,9 +1,10 @@
 import io
 
 import pytest
-from osdd_gimp.framing import FramingError, read_frame, write_frame
 from osdd_gimp.geometry import Rect, crop_rows
 from osdd_gimp.settings import Settings
+
+from osdd_framing import FramingError, read_frame, write_frame
 
 
 def test_margin_grows_within_the_drawable():

@@ -58,7 +58,8 @@ def gimp():
     # The project from this working tree, into the chroot's venv: the bridge runs from it.
     source = CHROOT / "opt/osdd-src"
     shutil.rmtree(source, ignore_errors=True)
-    for part in ("backend", "plugin_gimp", "pyproject.toml", "README.md"):
+    for part in ("backend", "osdd_framing", "plugin_gimp", "desktop_gui", "pyproject.toml",
+                 "README.md"):
         copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy2
         copy(ROOT / part, source / part, **({"ignore": shutil.ignore_patterns(
             "__pycache__")} if (ROOT / part).is_dir() else {}))
@@ -93,7 +94,7 @@ def _psnr(a, b):
 @pytest.fixture(scope="module")
 def scene(gimp, photo):
     """The blurred photo and the GIMP-side scripts in the chroot, and a classical server."""
-    from backend.engine.service import DeblurService
+    from backend.jobs.service import DeblurService
     from backend.server.app import DeblurServer, ServerConfig
 
     Image.fromarray(photo[1]).save(gimp / "in.png")

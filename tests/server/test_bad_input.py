@@ -51,7 +51,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def shared_server():
-    from backend.engine.service import DeblurService
+    from backend.jobs.service import DeblurService
     from backend.rpc.client import DeblurClient
     from backend.server.app import DeblurServer, ServerConfig
 

@@ -27,7 +27,7 @@ def test_loopback_without_token_works(server):
 
 
 def test_remote_bind_needs_the_flag_and_a_token():
-    from backend.engine.service import DeblurService
+    from backend.jobs.service import DeblurService
     from backend.server.app import DeblurServer, ServerConfig
 
     service = DeblurService([InvertEngine()])
@@ -184,7 +184,7 @@ def test_shutdown_finishes_running_jobs_and_refuses_new_ones(start_server):
 
 
 def test_a_second_server_on_a_busy_port_is_refused(server):
-    from backend.engine.service import DeblurService
+    from backend.jobs.service import DeblurService
     from backend.server.app import DeblurServer, ServerConfig
 
     with pytest.raises(ConfigError, match="port is in use"):

@@ -6,8 +6,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from backend.engine.service import DeblurService
 from backend.errors import ConfigError
+from backend.jobs.service import DeblurService
 from backend.rpc.client import DeblurClient
 from backend.server.app import DeblurServer, ServerConfig
 

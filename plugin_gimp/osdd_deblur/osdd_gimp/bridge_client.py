@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from .framing import FramingError, read_frame, write_frame
+from osdd_framing import FramingError, read_frame, write_frame
 
 CONFIG = "bridge.json"
 _FINAL = ("info", "done", "error")

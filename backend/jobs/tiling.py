@@ -20,11 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.base import BatchFn
 from ..errors import Cancelled, InternalError, InvalidRequest
 from ..types import Progress, Region, TileResult
-
-BatchFn = Callable[[np.ndarray], np.ndarray]
-"""Engine batch: float32 NHWC in, float32 NHWC of the same shape out."""
 
 
 @dataclass(frozen=True)

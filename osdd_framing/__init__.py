@@ -1,7 +1,13 @@
-"""The wire format between the plug-in and `osdd bridge`: frames on a byte stream.
+"""The wire format between the GIMP plug-in and `osdd bridge`: frames on a byte stream.
 
 A frame is a 4-byte big-endian header length, a UTF-8 JSON object (the header), then
-`header["bytes"]` raw bytes of payload (pixels; 0 when absent). Both sides use this module.
+`header["bytes"]` raw bytes of payload (pixels; 0 when absent).
+
+Both ends import this package: the bridge (backend/gimp/bridge.py) and the plug-in
+(plugin_gimp/osdd_deblur/osdd_gimp/bridge_client.py). It belongs to neither, so the server
+side never imports the plug-in, and it imports nothing but the standard library, as
+GIMP's own Python may have nothing else. `osdd gimp install` copies it into the installed
+plug-in's folder, next to osdd_gimp/, so the plug-in stays self-contained there.
 """
 
 from __future__ import annotations

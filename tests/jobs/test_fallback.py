@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from backend.engine.base import Engine, PreparedJob
-from backend.engine.fallback import MemoryFallback
-from backend.engine.service import DeblurService
 from backend.errors import OutOfMemory, ResourceExhausted
+from backend.jobs.fallback import MemoryFallback
+from backend.jobs.service import DeblurService
 from backend.types import JobSpec, ParamSpec, Progress, TileResult
 
 

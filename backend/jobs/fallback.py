@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine.base import BatchFn
 from ..errors import OutOfMemory
 from ..types import TileResult
-from .tiling import BatchFn, plan_tiles, run_tiled
+from .tiling import plan_tiles, run_tiled
 
 
 @dataclass

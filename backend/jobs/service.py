@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import __version__
 from ..blur_kernel import checked_kernel
+from ..engine.base import Engine
 from ..errors import EngineUnavailable, InvalidRequest, OsddError
 from ..types import (
     Done,
@@ -24,7 +25,6 @@ from ..types import (
     ServerInfo,
     TileResult,
 )
-from .base import Engine
 from .fallback import MemoryFallback
 from .params import resolve_params
 from .pixels import from_float, split_alpha, to_float

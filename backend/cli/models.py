@@ -1,36 +1,16 @@
-"""`osdd models ...` and `osdd bench`, plus the engine options `serve` shares with them.
-Heavy imports (torch, diffusers) happen inside the commands, never at import."""
+"""`osdd models ...`: check or make OSDD weights folders. Heavy imports (torch, diffusers)
+happen inside the commands, never at import."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
-def add_engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--weights", type=Path, default=os.environ.get("OSDD_WEIGHTS"),
-                        help="OSDD weights folder (default: $OSDD_WEIGHTS)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (cuda, then mps, then cpu), cpu, cuda[:N] or mps")
-    parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
-                        help="auto: bf16 on GPU (fp16 without bf16), bf16 on a CPU with bf16 "
-                             "matrix units, fp32 otherwise")
-    parser.add_argument("--no-fuse", dest="fuse", action="store_false",
-                        help="keep the adapters unfused (slower; for checking fusion)")
-
-
-def engine_options(args: argparse.Namespace):
-    from .engine.registry import EngineOptions
-
-    weights = Path(args.weights) if args.weights else None
-    return EngineOptions(weights, args.device, args.dtype, args.fuse)
-
-
-def add_model_commands(sub) -> None:
+def add_commands(sub) -> None:
     models = sub.add_parser("models", help="check or make OSDD weights folders")
     actions = models.add_subparsers(required=True, metavar="ACTION")
     verify = actions.add_parser("verify", help="check a weights folder: files, hashes, shapes")
@@ -56,28 +36,9 @@ def add_model_commands(sub) -> None:
                       help="dtype of the written weights (loading may cast them)")
     full.set_defaults(run=_make)
 
-    bench = sub.add_parser("bench", help="time the osdd engine: stages, ms per tile, MP/s, "
-                                         "peak memory")
-    bench.add_argument("--weights", type=Path,
-                       help="weights folder (default: a tiny random model made on the fly)")
-    bench.add_argument("--device", default="auto")
-    bench.add_argument("--dtypes", default="fp32,bf16",
-                       help="comma-separated dtypes to compare (fp32, bf16, fp16)")
-    bench.add_argument("--fuse", default="fused,unfused",
-                       help="adapter modes to compare: fused, unfused or both")
-    bench.add_argument("--tile", type=int, default=512, help="tile side in pixels")
-    bench.add_argument("--batch", type=int, default=1, help="tiles per pass")
-    bench.add_argument("--repeats", type=int, default=3)
-    bench.add_argument("--image", type=int, default=0,
-                       help="also time a whole N x N image through the engine and tiling")
-    bench.add_argument("--flops", action="store_true",
-                       help="count FLOPs per tile (one extra pass) and compare with the "
-                            "device's measured bf16 matmul peak")
-    bench.set_defaults(run=_bench)
-
 
 def _verify(args: argparse.Namespace) -> int:
-    from .engine.osdd.loading import verify_folder
+    from ..engine.osdd.loading import verify_folder
 
     problems = verify_folder(args.folder)
     if problems:
@@ -90,8 +51,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    from .engine.osdd.building import versions
-    from .engine.osdd.layout import write_manifest
+    from ..engine.osdd.building import versions
+    from ..engine.osdd.layout import write_manifest
 
     if not Path(args.folder).is_dir():
         raise ConfigError(f"{args.folder} is not a folder")
@@ -101,8 +62,8 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _make(args: argparse.Namespace) -> int:
-    from .engine.osdd.building import make_model
-    from .engine.osdd.devices import DTYPES
+    from ..engine.osdd.building import make_model
+    from ..engine.osdd.devices import DTYPES
 
     try:
         manifest = make_model(args.folder, args.arch, args.seed,
@@ -114,8 +75,3 @@ def _make(args: argparse.Namespace) -> int:
           f"({len(manifest.files)} files, {size / 1e6:.1f} MB)")
     return 0
 
-
-def _bench(args: argparse.Namespace) -> int:
-    from .engine.osdd.bench import run_bench
-
-    return run_bench(args)

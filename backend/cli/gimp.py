@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .options import add_log_level
 
-def add_gimp_commands(sub) -> None:
+
+def add_commands(sub) -> None:
     bridge = sub.add_parser("bridge", help="the GIMP plug-in's link to the server "
                                            "(frames on stdin/stdout; started by the plug-in)")
-    bridge.add_argument("--log-level", default="warning",
-                        choices=["debug", "info", "warning", "error"])
+    add_log_level(bridge)
     bridge.set_defaults(run=_bridge)
     gimp = sub.add_parser("gimp", help="install or remove the GIMP 3 plug-in")
     actions = gimp.add_subparsers(required=True, metavar="ACTION")
@@ -28,13 +29,13 @@ def add_gimp_commands(sub) -> None:
 
 
 def _bridge(args: argparse.Namespace) -> int:
-    from .gimp.bridge import main
+    from ..gimp.bridge import main
 
     return main()
 
 
 def _install(args: argparse.Namespace) -> int:
-    from .gimp.install import install
+    from ..gimp.install import install
 
     target = install(args.gimp_config_dir, args.flatpak)
     print(f"installed the plug-in in {target}\nrestart GIMP, then use Filters > Enhance > "
@@ -46,7 +47,7 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _uninstall(args: argparse.Namespace) -> int:
-    from .gimp.install import uninstall
+    from ..gimp.install import uninstall
 
     removed = uninstall(args.gimp_config_dir)
     print(f"removed {removed}" if removed else "the plug-in was not installed there")

@@ -10,15 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import ConfigError
-from .files import write_text_atomically
+from ..errors import ConfigError
+from ..files import write_text_atomically
 
 # Items of synthesize's info that are arrays: too big for synth.json, and remade exactly
 # from (seed, index) by the generator when needed.
 _ARRAYS = ("kernels", "mask_grid")
 
 
-def add_data_commands(sub) -> None:
+def add_commands(sub) -> None:
     data = sub.add_parser("data", help="make training data")
     actions = data.add_subparsers(required=True, metavar="ACTION")
     synth = actions.add_parser(
@@ -39,9 +39,9 @@ def add_data_commands(sub) -> None:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from .images import to_uint8, write_image
-    from .train.data.degrade import SynthSettings
-    from .train.data.synthetic import SyntheticPairs
+    from ..images import to_uint8, write_image
+    from ..train.data.degrade import SynthSettings
+    from ..train.data.synthetic import SyntheticPairs
 
     if args.count < 1:
         raise ConfigError(f"--count must be at least 1, got {args.count}")

@@ -1,6 +1,7 @@
 """`osdd bench`: time the osdd engine stage by stage, side by side across dtypes and
 adapter modes, each configuration in its own process (clean peak memory). Prints; never
-passes or fails on time."""
+passes or fails on time. Not part of the model package: it runs the engine through
+DeblurService like any caller; torch loads inside the measuring child."""
 
 from __future__ import annotations
 
@@ -18,12 +19,33 @@ _COLUMNS = ("config", "load s", "encode ms", "unet ms", "decode ms", "ms/tile", 
             "peak GB")
 
 
+def add_commands(sub) -> None:
+    bench = sub.add_parser("bench", help="time the osdd engine: stages, ms per tile, MP/s, "
+                                         "peak memory")
+    bench.add_argument("--weights", type=Path,
+                       help="weights folder (default: a tiny random model made on the fly)")
+    bench.add_argument("--device", default="auto")
+    bench.add_argument("--dtypes", default="fp32,bf16",
+                       help="comma-separated dtypes to compare (fp32, bf16, fp16)")
+    bench.add_argument("--fuse", default="fused,unfused",
+                       help="adapter modes to compare: fused, unfused or both")
+    bench.add_argument("--tile", type=int, default=512, help="tile side in pixels")
+    bench.add_argument("--batch", type=int, default=1, help="tiles per pass")
+    bench.add_argument("--repeats", type=int, default=3)
+    bench.add_argument("--image", type=int, default=0,
+                       help="also time a whole N x N image through the engine and tiling")
+    bench.add_argument("--flops", action="store_true",
+                       help="count FLOPs per tile (one extra pass) and compare with the "
+                            "device's measured bf16 matmul peak")
+    bench.set_defaults(run=run_bench)
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """Run every dtype x adapter-mode configuration and print one table."""
     with tempfile.TemporaryDirectory(prefix="osdd-bench-") as tmp:
         weights = args.weights
         if weights is None:
-            from .building import make_model
+            from ..engine.osdd.building import make_model
 
             weights = Path(tmp) / "tiny"
             make_model(weights, "tiny")
@@ -90,9 +112,9 @@ def _measure(job: dict) -> dict:
     import numpy as np
     import torch
 
-    from ...types import JobSpec
-    from ..service import DeblurService
-    from .engine import OsddEngine
+    from ..engine.osdd.engine import OsddEngine
+    from ..jobs.service import DeblurService
+    from ..types import JobSpec
 
     engine = OsddEngine(Path(job["weights"]), job["device"], job["dtype"], job["fuse"])
     cuda = engine.device.startswith("cuda")

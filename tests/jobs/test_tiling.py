@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from backend.engine.tiling import plan_tiles, run_tiled
 from backend.errors import Cancelled, InvalidRequest
+from backend.jobs.tiling import plan_tiles, run_tiled
 from backend.types import TileResult
 
 KERNEL = np.random.default_rng(0).random((7, 7)).astype(np.float32)

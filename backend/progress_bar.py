@@ -6,6 +6,7 @@ import sys
 import time
 from typing import TextIO
 
+from .batch import DONE, FAILED, RUNNING, WAITING, BatchItem, ItemUpdate
 from .types import Accepted, Done, JobEvent, Progress, Queued
 
 
@@ -52,3 +53,46 @@ class ProgressBar:
 
     def _line(self, text: str) -> None:
         self.stream.write(("\r\033[K" if self.live else "") + text + "\n")
+
+
+class BatchProgressBar:
+    """Renders a batch's item updates as one line: files finished of those to do, the
+    share of the work done, an estimate of the time left, and the file being worked on."""
+
+    def __init__(self, items: list[BatchItem], stream: TextIO | None = None,
+                 width: int = 30) -> None:
+        self._bar = ProgressBar(stream, width)
+        self.items = items
+        self.todo = sum(item.status == WAITING for item in items)
+        self.started = time.monotonic()
+
+    def __call__(self, update: ItemUpdate) -> None:
+        item = update.item
+        if item.status == FAILED:
+            self._bar._line(f"failed: {item.source}: {item.error}")
+        finished = sum(i.status in (DONE, FAILED) for i in self.items)
+        work = sum(1.0 if i.status in (DONE, FAILED) else i.fraction
+                   for i in self.items if i.status in (DONE, FAILED, RUNNING))
+        share = work / self.todo if self.todo else 1.0
+        elapsed = time.monotonic() - self.started
+        left = f"ETA {_duration(elapsed * (1 - share) / share)}" if share > 0 else "ETA -"
+        filled = int(self._bar.width * share)
+        bar = "#" * filled + "-" * (self._bar.width - filled)
+        now = f"  {item.source.name}" if item.status == RUNNING else ""
+        self._bar._show(f"[{bar}] {finished}/{self.todo} files {100 * share:3.0f}%  {left}"
+                        f"{now}", milestone=item.status != RUNNING)
+
+    def close(self) -> None:
+        if self._bar.live:
+            self._bar.stream.write("\n")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from backend.errors import Cancelled, InternalError, InvalidRequest, OsddError
-from backend.rpc.client import DEFAULT_MARGIN, DeblurCall, DeblurClient
-from backend.types import Done, Progress, Region, TileResult
-
-
-@dataclass(frozen=True)
-class DeblurSettings:
-    """What the user chose: engine name (or "auto"), engine parameters, and how many
-    pixels of context around the region are sent along (blur crosses the region's edge)."""
-
-    engine: str = "auto"
-    params: Mapping[str, float] = field(default_factory=dict)
-    margin: int = DEFAULT_MARGIN
+from backend.rpc.client import DeblurCall, DeblurClient
+from backend.types import Done, JobOptions, Progress, Region, TileResult
 
 
 @dataclass(frozen=True)
@@ -66,7 +56,7 @@ class DeblurJob:
     worker thread; cancel() may be called from any thread and stops the server's job."""
 
     def __init__(self, client: DeblurClient, image: np.ndarray, region: Region | None,
-                 settings: DeblurSettings,
+                 settings: JobOptions,
                  clock: Callable[[], float] = time.monotonic) -> None:
         full = Region(0, 0, image.shape[1], image.shape[0])
         self.region = full if region is None else region.intersect(full)
@@ -107,7 +97,7 @@ class DeblurJob:
         target, sent = self.region, self._sent
         # The context was copied with the job: all of it is sent (the blur is estimated on
         # it) and only `target` comes back.
-        call = self._client.deblur(self._crop, engine=s.engine, params=s.params,
+        call = self._client.deblur(self._crop, engine=s.engine, params=s.params, seed=s.seed,
                                    keep=target.relative_to(sent), origin=(sent.x, sent.y))
         with self._lock:
             self._call = call

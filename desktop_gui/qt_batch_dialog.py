@@ -19,9 +19,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from backend.batch import IMAGE_SUFFIXES, BatchItem, BatchRun, ItemUpdate, plan_batch, summary
 from backend.errors import OsddError
 
-from .batch import IMAGE_SUFFIXES, BatchItem, BatchRun, ItemUpdate, plan_batch, summary
 from .connection import ServerConnection
 from .qt_worker import QtWorker
 from .settings import SettingsState
@@ -102,7 +102,10 @@ class QtBatchDialog(QDialog):
             return
         self._fill_table(items)
         self.summary_label.setText(f"Deblurring {len(items)} files...")
-        self._run = BatchRun(self._connection.client, items, self._settings.deblur_settings())
+        client = self._connection.client
+        # One file in flight per server the connection names.
+        self._run = BatchRun(client, items, self._settings.deblur_settings(),
+                             workers=client.resends + 1)
         self._worker = QtWorker(self._run.run, "osdd-batch")
         self._worker.yielded.connect(self._update_row)
         self._worker.failed.connect(lambda exc: self.summary_label.setText(f"Stopped: {exc}"))

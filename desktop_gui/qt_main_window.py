@@ -19,9 +19,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from backend.batch import IMAGE_SUFFIXES
 from backend.errors import Cancelled, OsddError
 
-from .batch import IMAGE_SUFFIXES
 from .connection import ServerConnection
 from .document import Document
 from .jobs import DeblurJob, JobFinished, JobProgress, JobUpdate, TilePainted

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.rpc.client import DEFAULT_MARGIN
-from backend.types import EngineInfo, ParamSpec, ServerInfo
+from backend.types import DEFAULT_MARGIN, EngineInfo, JobOptions, ParamSpec, ServerInfo
 
 from .events import Listeners
-from .jobs import DeblurSettings
 
 # The OSDD model's gamma trades faithfulness to the input for perceptual sharpness:
 # 0 is perception (the synthetic-blur adapter), 1 fidelity (the real-blur adapter).
@@ -82,8 +80,8 @@ class SettingsState:
         self.margin = max(0, int(margin))
         self.changed.emit(None)
 
-    def deblur_settings(self) -> DeblurSettings:
-        return DeblurSettings(self.engine or "auto", dict(self.values), self.margin)
+    def deblur_settings(self) -> JobOptions:
+        return JobOptions(self.engine or "auto", dict(self.values), margin=self.margin)
 
     def _select(self, name: str, keep_values: bool) -> None:
         self.engine = name

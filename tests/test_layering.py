@@ -24,7 +24,7 @@ CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["import
 # Every rule the architecture relies on; a contract dropped from pyproject.toml fails here.
 REQUIRED = {"server-stack", "engine", "jobs", "rpc", "values", "train", "gimp-bridge",
             "no-plugin", "cli-on-top", "cli-commands", "desktop", "desktop-state", "plugin",
-            "framing"}
+            "framing", "batch"}
 LINT = "import sys; from importlinter.cli import lint_imports_command; lint_imports_command()"
 
 

@@ -1,4 +1,4 @@
-"""`osdd deblur` and `osdd info`: the commands that talk to a running server."""
+"""`osdd deblur`, `osdd batch` and `osdd info`: the commands that talk to running servers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import OsddError
-from ..rpc.client import DEFAULT_MARGIN
+from ..types import DEFAULT_MARGIN, JobOptions
 from .options import add_client_options, client
 
 
@@ -20,13 +20,7 @@ def add_commands(sub) -> None:
     deblur.add_argument("input", type=Path)
     deblur.add_argument("-o", "--output", type=Path, required=True)
     deblur.add_argument("--region", help="only this rectangle: x,y,width,height in pixels")
-    deblur.add_argument("--margin", type=int, default=DEFAULT_MARGIN,
-                        help="context pixels sent around --region, per side (the blur is "
-                             f"estimated on all of it; default {DEFAULT_MARGIN})")
-    deblur.add_argument("--engine", default="auto")
-    deblur.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="engine parameter, e.g. --param strength=0.8 (see `osdd info`)")
-    deblur.add_argument("--seed", type=int)
+    _add_job_options(deblur)
     deblur.add_argument("--kernel", type=Path, metavar="IMAGE",
                         help="remove this blur instead of estimating one (non-blind): a grey "
                              "image with an odd side, e.g. one saved by --kernel-out")
@@ -39,9 +33,37 @@ def add_commands(sub) -> None:
     add_client_options(deblur)
     deblur.set_defaults(run=_deblur)
 
+    batch = sub.add_parser("batch", help="deblur every image of a folder tree into another "
+                                         "folder, skipping those already done")
+    batch.add_argument("input", type=Path, help="folder of images (subfolders included)")
+    batch.add_argument("output", type=Path,
+                       help="folder for the results, made if missing; the input's tree of "
+                            "subfolders is kept and files already there are skipped")
+    _add_job_options(batch)
+    batch.add_argument("--redo", action="store_true",
+                       help="deblur files again even when their result exists")
+    batch.add_argument("--workers", type=int,
+                       help="files deblurred at once (default: one per server given)")
+    add_client_options(batch)
+    batch.set_defaults(run=_batch)
+
     info = sub.add_parser("info", help="show a server's engines, parameters and limits")
     add_client_options(info)
     info.set_defaults(run=_info)
+
+
+def _add_job_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--margin", type=int, default=DEFAULT_MARGIN,
+                        help="context pixels sent around --region, per side (the blur is "
+                             f"estimated on all of it; default {DEFAULT_MARGIN})")
+    parser.add_argument("--engine", default="auto")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="engine parameter, e.g. --param strength=0.8 (see `osdd info`)")
+    parser.add_argument("--seed", type=int)
+
+
+def _job_options(args: argparse.Namespace) -> JobOptions:
+    return JobOptions(args.engine, _parse_params(args.param), args.seed, args.margin)
 
 
 def _parse_params(items: list[str]) -> dict[str, float]:
@@ -68,7 +90,7 @@ def _deblur_job(args: argparse.Namespace) -> int:
     from ..progress_bar import ProgressBar
     from ..types import Done, JobEvent, Region
 
-    params = _parse_params(args.param)
+    options = _job_options(args)
     region = Region.parse(args.region) if args.region else None
     for path in (args.output, args.compare, args.kernel_out):
         if path is not None:
@@ -83,9 +105,10 @@ def _deblur_job(args: argparse.Namespace) -> int:
             done.append(event)
 
     with client(args) as remote:
-        result = remote.deblur_image(image, region=region, margin=args.margin,
-                                     engine=args.engine, params=params, seed=args.seed,
-                                     kernel=kernel, timeout=args.timeout, on_event=on_event)
+        result = remote.deblur_image(image, region=region, margin=options.margin,
+                                     engine=options.engine, params=options.params,
+                                     seed=options.seed, kernel=kernel, timeout=args.timeout,
+                                     on_event=on_event)
     write_image(args.output, result, meta=meta)
     if args.kernel_out:
         if done[-1].kernel is None:
@@ -98,6 +121,37 @@ def _deblur_job(args: argparse.Namespace) -> int:
         write_image(args.compare, side_by_side(image, result))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from ..batch import FAILED, BatchRun, plan_batch, summary
+    from ..progress_bar import BatchProgressBar
+
+    options = _job_options(args)
+    if not args.input.is_dir():
+        raise OsddError(f"no such folder: {args.input}")
+    if args.workers is not None and args.workers < 1:
+        raise OsddError(f"--workers must be 1 or more, got {args.workers}")
+    try:
+        args.output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OsddError(f"cannot make the output folder {args.output}: {exc}") from None
+    items = plan_batch([args.input], args.output, recursive=True, redo=args.redo)
+    with _terminate_as_interrupt(), client(args) as remote:
+        run = BatchRun(remote, items, options, args.workers or remote.resends + 1)
+        progress = BatchProgressBar(items)
+        try:
+            for update in run.run():
+                progress(update)
+        except KeyboardInterrupt:
+            progress.close()
+            print(summary(items), file=sys.stderr)
+            print("stopped; finished files are kept: run the same command again to resume",
+                  file=sys.stderr)
+            raise
+        progress.close()
+    print(summary(items), file=sys.stderr)
+    return 1 if any(item.status == FAILED for item in items) else 0
 
 
 @contextmanager

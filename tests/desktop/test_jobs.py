@@ -5,12 +5,12 @@ import threading
 import numpy as np
 import pytest
 
+from backend.batch import CANCELLED, DONE, FAILED, BatchRun, plan_batch, summary
 from backend.errors import Cancelled, InvalidRequest, Unavailable
 from backend.images import read_image, write_image
 from backend.rpc.client import DeblurClient
-from backend.types import Region
-from desktop_gui.batch import CANCELLED, DONE, FAILED, BatchRun, plan_batch, summary
-from desktop_gui.jobs import DeblurJob, DeblurSettings, JobFinished, JobProgress, TilePainted
+from backend.types import JobOptions, Region
+from desktop_gui.jobs import DeblurJob, JobFinished, JobProgress, TilePainted
 
 from ..conftest import InvertEngine  # noqa: TID252
 
@@ -22,7 +22,7 @@ def image(h=70, w=90):
 def test_job_paints_tiles_inside_the_region_and_finishes(server):
     pixels = image()
     region = Region(10, 20, 50, 40)
-    updates = list(DeblurJob(server.client, pixels, region, DeblurSettings(margin=8)).run())
+    updates = list(DeblurJob(server.client, pixels, region, JobOptions(margin=8)).run())
     tiles = [u for u in updates if isinstance(u, TilePainted)]
     assert tiles and all(t.region.intersect(region) == t.region for t in tiles)
     assert sum(t.region.area for t in tiles) == region.area
@@ -50,7 +50,7 @@ def test_job_sends_the_margin_as_context_and_gets_only_the_region_back(start_ser
     running = start_server([engine])
     pixels = image(200, 300)
     region = Region(100, 80, 40, 30)
-    updates = list(DeblurJob(running.client, pixels, region, DeblurSettings(margin=50)).run())
+    updates = list(DeblurJob(running.client, pixels, region, JobOptions(margin=50)).run())
     assert engine.seen == [(130, 140, 3)]  # the region and 50 px around it, on every side
     tiles = [u for u in updates if isinstance(u, TilePainted)]
     assert sum(t.region.area for t in tiles) == region.area
@@ -59,7 +59,7 @@ def test_job_sends_the_margin_as_context_and_gets_only_the_region_back(start_ser
 
 def test_job_estimates_remaining_time_from_a_clock(server):
     ticks = iter(range(1000))
-    job = DeblurJob(server.client, image(), None, DeblurSettings(), clock=lambda: next(ticks))
+    job = DeblurJob(server.client, image(), None, JobOptions(), clock=lambda: next(ticks))
     progress = [u for u in job.run() if isinstance(u, JobProgress) and u.tiles_done]
     first = progress[0]
     expected = first.elapsed / first.tiles_done * (first.tiles_total - first.tiles_done)
@@ -71,7 +71,7 @@ def test_cancel_stops_the_job_with_cancelled(start_server):
     gate = threading.Event()
     engine = InvertEngine(gate=gate)
     running = start_server([engine])
-    job = DeblurJob(running.client, image(200, 200), None, DeblurSettings())
+    job = DeblurJob(running.client, image(200, 200), None, JobOptions())
     updates = job.run()
     timer = threading.Timer(0.3, job.cancel)
     timer.start()
@@ -85,13 +85,13 @@ def test_cancel_stops_the_job_with_cancelled(start_server):
 
 def test_region_outside_the_image_is_refused(server):
     with pytest.raises(InvalidRequest, match="outside"):
-        DeblurJob(server.client, image(), Region(500, 500, 10, 10), DeblurSettings())
+        DeblurJob(server.client, image(), Region(500, 500, 10, 10), JobOptions())
 
 
 def test_unreachable_server_raises_unavailable():
     with DeblurClient("127.0.0.1:1") as client:
         with pytest.raises(Unavailable):
-            list(DeblurJob(client, image(), None, DeblurSettings()).run())
+            list(DeblurJob(client, image(), None, JobOptions()).run())
 
 
 def test_batch_of_three_writes_results_and_reports_failures(server, tmp_path):
@@ -103,7 +103,7 @@ def test_batch_of_three_writes_results_and_reports_failures(server, tmp_path):
     (src / "broken.png").write_bytes(b"not a png")
     items = plan_batch([src], out)
     assert [i.source.name for i in items] == ["broken.png", "p0.png", "p1.png", "p2.png"]
-    updates = list(BatchRun(server.client, items, DeblurSettings()).run())
+    updates = list(BatchRun(server.client, items, JobOptions()).run())
     assert [i.status for i in items] == [FAILED, DONE, DONE, DONE]
     assert "cannot read" in items[0].error
     for i in range(3):
@@ -126,7 +126,7 @@ def test_batch_cancel_marks_the_rest_cancelled(start_server, tmp_path):
         write_image(tmp_path / f"p{i}.png", image(100, 100))
     (tmp_path / "out").mkdir()
     batch = BatchRun(running.client, plan_batch([tmp_path], tmp_path / "out"),
-                     DeblurSettings())
+                     JobOptions())
     for update in batch.run():
         if update.item.fraction > 0:
             batch.cancel()
@@ -139,7 +139,7 @@ def test_batch_with_the_server_down_fails_every_item_with_the_reason(tmp_path):
         write_image(tmp_path / f"p{i}.png", image(8, 8))
     (tmp_path / "out").mkdir()
     with DeblurClient("127.0.0.1:1") as client:
-        batch = BatchRun(client, plan_batch([tmp_path], tmp_path / "out"), DeblurSettings())
+        batch = BatchRun(client, plan_batch([tmp_path], tmp_path / "out"), JobOptions())
         list(batch.run())
     assert [i.status for i in batch.items] == [FAILED, FAILED]
     assert batch.items[1].error == batch.items[0].error != ""

@@ -146,7 +146,8 @@ class Limits:
     max_chunk_bytes: int = 1 << 20
     max_message_bytes: int = 4 << 20
     max_queued_jobs: int = 8
-    max_concurrent_jobs: int = 1
+    #: Jobs in progress at once, their tile batches taken in turn (see backend.jobs.queue).
+    max_concurrent_jobs: int = 4
     #: Server side only (not sent in GetInfo): how long an upload may pause between
     #: messages, and how many uploads, of how many bytes in all, may arrive at once.
     upload_idle_seconds: float = 30.0

@@ -45,6 +45,13 @@ def add_commands(sub) -> None:
     serve.add_argument("--max-upload-bytes", type=int, default=limits.max_upload_bytes,
                        help="bytes of images that may be arriving at once (default "
                             f"{limits.max_upload_bytes}; one image alone is always received)")
+    serve.add_argument("--max-running", type=int, default=limits.max_concurrent_jobs,
+                       help="jobs in progress at once, their tiles taken in turn so that a "
+                            "small job does not wait for a large one (default "
+                            f"{limits.max_concurrent_jobs}); the rest wait in the queue")
+    serve.add_argument("--cpu-workers", type=int, default=1, metavar="N",
+                       help="threads that share the jobs' tiles (default 1); on a CPU, "
+                            "more use more cores")
     serve.add_argument("--grace", type=float, default=30.0,
                        help="seconds running jobs get to finish on shutdown")
     serve.add_argument("--port-file", type=Path,
@@ -70,10 +77,13 @@ def _serve(args: argparse.Namespace) -> int:
     limits = Limits(max_pixels=args.max_pixels, max_chunk_bytes=args.max_chunk_bytes,
                     max_message_bytes=args.max_message_bytes, max_queued_jobs=args.max_queued,
                     upload_idle_seconds=args.upload_idle, max_uploads=args.max_uploads,
-                    max_upload_bytes=args.max_upload_bytes)
+                    max_upload_bytes=args.max_upload_bytes,
+                    max_concurrent_jobs=args.max_running)
+    if args.cpu_workers < 1:
+        raise OsddError(f"--cpu-workers must be 1 or more, got {args.cpu_workers}")
     engines = build_engines(args.engines, engine_options(args))
     config = ServerConfig(args.host, args.port, args.allow_remote, args.token, args.tls_cert,
-                          args.tls_key, limits, args.grace)
+                          args.tls_key, limits, args.grace, args.cpu_workers)
     server = DeblurServer(config, DeblurService(engines, limits)).start()
     stop_requested = _catch_stop_signals()
     print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)

@@ -1,10 +1,18 @@
-"""JobQueue: a bounded FIFO of jobs and the one worker thread that runs them on a device.
+"""JobQueue: the jobs of one device, their scheduling, and the worker threads that run them.
+
+Up to ``max_running`` jobs are in progress at once (fewer when their pixels would pass
+the budget below); the rest wait in a bounded FIFO. The workers take the steps of the
+jobs in progress in turn: a job's analysis (``JobRun.start``), then its tile batches,
+one batch per job per turn, so a small job submitted while a large one runs starts
+within about one batch (an analysis, once begun, is not interrupted), and several
+workers share the batches of a single job. A job's result does not depend on which
+worker ran which batch.
 
 A submitted job is a JobHandle: iterate it for events (Accepted, Queued, Progress,
 TileResult, Done); errors arrive as the domain exception, raised from the iteration. A
 submitter that must not block a thread per job (the asyncio server) passes ``wake`` and
 collects events with ``take()`` when woken. Cancelling a handle removes a waiting job at
-once and stops a running one within a tile.
+once and stops a running one within a batch; it never touches another job.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from collections.abc import Callable, Iterator
 
 from ..errors import Cancelled, InternalError, OsddError, ResourceExhausted, Unavailable
 from ..types import Accepted, JobEvent, JobSpec, Queued
-from .service import DeblurService
+from .service import DeblurService, JobRun
 
 log = logging.getLogger(__name__)
 _END = object()
@@ -44,7 +52,7 @@ class JobHandle:
         return self._stop.is_set()
 
     def cancel(self) -> None:
-        """Stop the job: a waiting job leaves the queue now, a running one after its tile."""
+        """Stop the job: a waiting job leaves the queue now, a running one after its batch."""
         if not self._stop.is_set():
             self._stop.set()
             self._owner._withdraw(self)
@@ -87,19 +95,66 @@ class JobHandle:
         self._put(_END)
 
 
+#: Pixels of the jobs in progress together, as a multiple of the largest job allowed: a
+#: job of the maximum size leaves room for small jobs beside it, but not for another
+#: large one, so memory stays near what one job of the maximum size needs.
+_PIXEL_BUDGET = 1.25
+
+
+class _Running:
+    """A job in progress: its handle, its steps, and which of them are taken or done."""
+
+    def __init__(self, handle: JobHandle, run: JobRun) -> None:
+        self.handle = handle
+        self.run = run
+        self.pixels = handle.spec.image.shape[0] * handle.spec.image.shape[1]
+        self.started = False  # the start step has been taken
+        self.ready = False  # ... and has finished: batches may be taken
+        self.next_batch = 0
+        self.batches_done = 0
+        self.steps = 0  # steps being executed now
+        self.error: BaseException | None = None
+
+    def next_step(self) -> int | None:
+        """-1 for the start step, a batch index, or None when nothing can be taken now."""
+        if self.error is not None or self.handle.stop_requested:
+            return None
+        if not self.started:
+            self.started = True
+            return -1
+        if self.ready and self.next_batch < self.run.batches:
+            self.next_batch += 1
+            return self.next_batch - 1
+        return None
+
+    @property
+    def over(self) -> bool:
+        """No step runs and none is left to run."""
+        if self.steps:
+            return False
+        stopped = self.error is not None or self.handle.stop_requested
+        return stopped or (self.ready and self.batches_done == self.run.batches)
+
+
 class JobQueue:
-    """Bounded FIFO in front of one worker thread; the worker loads the engines first."""
+    """Jobs waiting (bounded) and in progress on one device, run by ``workers`` threads;
+    the engines are loaded first."""
 
     def __init__(self, service: DeblurService, max_queued: int,
-                 on_ready: Callable[[], None] = lambda: None) -> None:
+                 on_ready: Callable[[], None] = lambda: None, *, workers: int = 1,
+                 max_running: int | None = None) -> None:
         self.service = service
         self.max_queued = max_queued
+        self.workers = workers
+        self.max_running = max_running or service.limits.max_concurrent_jobs
+        self._budget = int(service.limits.max_pixels * _PIXEL_BUDGET)
         self._on_ready = on_ready
         self._pending: deque[JobHandle] = deque()
-        self._running: JobHandle | None = None
+        self._running: list[_Running] = []
+        self._turn = 0
         self._closed = False
         self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._work, name="osdd-worker", daemon=True)
+        self._thread = threading.Thread(target=self._main, name="osdd-jobs", daemon=True)
         self._load_error: OsddError | None = None
 
     def start(self) -> None:
@@ -135,9 +190,11 @@ class JobQueue:
                            wake)
         with self._cond:
             self._check_room()
-            position = len(self._pending) + (self._running is not None)
-            handle.waited = position > 0
             self._pending.append(handle)
+            self._admit()
+            waiting = handle in self._pending
+            position = self._pending.index(handle) + len(self._running) if waiting else 0
+            handle.waited = waiting
             handle._put(Accepted(handle.job_id, position))
             self._cond.notify_all()
         return handle
@@ -151,10 +208,10 @@ class JobQueue:
     @property
     def busy(self) -> bool:
         with self._cond:
-            return self._running is not None or bool(self._pending)
+            return bool(self._running) or bool(self._pending)
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait until the queue is closed and drained; True when the worker has ended."""
+        """Wait until the queue is closed and drained; True when the workers have ended."""
         if self._thread.is_alive():
             self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -165,26 +222,68 @@ class JobQueue:
                 self._pending.remove(handle)
                 handle._finish(Cancelled("job cancelled while waiting in the queue"))
                 self._announce_positions()
+            else:
+                self._end_finished()
+            self._cond.notify_all()
 
     def _announce_positions(self) -> None:
-        ahead = self._running is not None
+        ahead = len(self._running)
         for index, waiting in enumerate(self._pending):
             waiting._put(Queued(index + ahead))
 
-    def _next(self) -> JobHandle | None:
-        with self._cond:
-            self._running = None
-            while not self._pending and not self._closed:
-                self._cond.wait()
-            if not self._pending:
-                return None
-            self._running = self._pending.popleft()
-            if self._running.waited:
-                self._running._put(Queued(0))
+    def _admit(self) -> None:
+        """Start waiting jobs, first come first served, while there is room."""
+        admitted = False
+        while self._pending and len(self._running) < self.max_running:
+            handle = self._pending[0]
+            if handle.spec is None:
+                self._pending.popleft()
+                continue
+            pixels = handle.spec.image.shape[0] * handle.spec.image.shape[1]
+            in_progress = sum(job.pixels for job in self._running)
+            if self._running and in_progress + pixels > self._budget:
+                break
+            self._pending.popleft()
+            stop = handle._stop.is_set
+            self._running.append(_Running(handle, JobRun(self.service, handle.spec, stop,
+                                                         handle.started)))
+            if handle.waited:
+                handle._put(Queued(0))
+            admitted = True
+        if admitted:
             self._announce_positions()
-            return self._running
 
-    def _work(self) -> None:
+    def _end_finished(self) -> None:
+        """Deliver the end of every job that is over; admit waiting jobs in their place."""
+        for job in [job for job in self._running if job.over]:
+            self._running.remove(job)
+            handle = job.handle
+            if job.error is None and handle.stop_requested:
+                job.error = Cancelled("job cancelled")
+            if job.error is None:
+                handle._put(job.run.finish())
+            handle._finish(job.error)
+        self._admit()
+
+    def _claim(self) -> tuple[_Running, int] | None:
+        """The next step to run, round robin over the jobs in progress; None once the
+        queue is closed and empty."""
+        with self._cond:
+            while True:
+                self._end_finished()
+                count = len(self._running)
+                for offset in range(count):
+                    job = self._running[(self._turn + offset) % count]
+                    step = job.next_step()
+                    if step is not None:
+                        self._turn = (self._turn + offset + 1) % count
+                        job.steps += 1
+                        return job, step
+                if self._closed and not self._pending and not self._running:
+                    return None
+                self._cond.wait()
+
+    def _main(self) -> None:
         try:
             self.service.load()
         except OsddError as exc:
@@ -192,28 +291,47 @@ class JobQueue:
             self._fail_all(exc)
             return
         self._on_ready()
-        while (handle := self._next()) is not None:
-            self._run(handle)
+        threads = [threading.Thread(target=self._work, name=f"osdd-worker-{n}", daemon=True)
+                   for n in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
-    def _run(self, handle: JobHandle) -> None:
-        spec = handle.spec
-        if spec is None or handle.stop_requested:
-            handle._finish(Cancelled("job cancelled"))
-            return
-        error: BaseException | None = None
+    def _work(self) -> None:
+        while (claimed := self._claim()) is not None:
+            job, step = claimed
+            error = self._step(job, step)
+            with self._cond:
+                job.steps -= 1
+                if error is not None and job.error is None:
+                    job.error = error
+                elif step == -1:
+                    job.ready = error is None
+                else:
+                    job.batches_done += 1
+                self._end_finished()
+                self._cond.notify_all()
+
+    def _step(self, job: _Running, step: int) -> BaseException | None:
+        """Run one step outside the lock; the error that ends the job, if any."""
+        handle = job.handle
         try:
-            for event in self.service.run(spec, lambda: handle.stop_requested, handle.started):
-                handle._put(event)
+            if step == -1:
+                for event in job.run.start():
+                    handle._put(event)
+            else:
+                job.run.batch(step, handle._put)
+            return None
         except OsddError as exc:
-            error = exc
             log.info("job %s ended: %s", handle.job_id, exc)
+            return exc
         except MemoryError:
-            error = ResourceExhausted("out of memory: try a smaller region or tile size")
             log.exception("job %s ran out of memory", handle.job_id)
+            return ResourceExhausted("out of memory: try a smaller region or tile size")
         except Exception:
-            error = InternalError("internal error while deblurring; see the server log")
             log.exception("job %s failed", handle.job_id)
-        handle._finish(error)
+            return InternalError("internal error while deblurring; see the server log")
 
     def _fail_all(self, exc: OsddError) -> None:
         with self._cond:

@@ -4,6 +4,7 @@ tiles and runs a job as a generator of events, checking a stop flag between tile
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import numpy as np
 from .. import __version__
 from ..blur_kernel import checked_kernel
 from ..engine.base import Engine
-from ..errors import EngineUnavailable, InvalidRequest, OsddError
+from ..errors import Cancelled, EngineUnavailable, InvalidRequest, OsddError
 from ..types import (
     Done,
     JobEvent,
@@ -28,7 +29,7 @@ from ..types import (
 from .fallback import MemoryFallback
 from .params import resolve_params
 from .pixels import from_float, split_alpha, to_float
-from .tiling import TilePlan, plan_tiles, run_tiled
+from .tiling import TileAssembler, TilePlan, plan_tiles, process_batch, tile_batches
 
 log = logging.getLogger(__name__)
 
@@ -117,50 +118,11 @@ class DeblurService:
             started: float | None = None) -> Iterator[JobEvent]:
         """Run one job. Yields Progress and TileResult (pixels in the request's pixel type,
         alpha copied from the input) and finally Done. Raises Cancelled when stopped."""
-        started = time.perf_counter() if started is None else started
-        job = self.check(spec)
-        engine, params, keep, area, plan = job.engine, job.params, job.keep, job.area, job.plan
-        pixel_type = spec.pixel_type
-        colour, alpha = split_alpha(spec.image)
-        height, width, _ = spec.image.shape
-        log.info("job %dx%dx%d %s on %s", width, height, spec.image.shape[2],
-                 pixel_type.value, engine.name)
-        busy = [0.0]
-
-        def timed(fn):
-            def call(batch: np.ndarray) -> np.ndarray:
-                t0 = time.perf_counter()
-                try:
-                    return fn(batch)
-                finally:
-                    busy[0] += time.perf_counter() - t0
-            return call
-
-        yield Progress(0, 0, "analysing")
-        working = to_float(colour)
-        t0 = time.perf_counter()
-        given = {} if job.kernel is None else {"kernel": job.kernel}
-        prepared = engine.prepare(working, params, spec.seed, should_stop, **given)
-        busy[0] += time.perf_counter() - t0
-        yield Progress(0, len(plan.tiles), "deblurring", prepared.note)
-        batch = engine.batch_size(plan.rows.size, plan.cols.size)
-        process = MemoryFallback(timed(prepared.process), batch, engine.multiple,
-                                 int(params["overlap"]))
-        for event in run_tiled(working[area.slices], process, plan, multiple=engine.multiple,
-                               batch_size=batch, should_stop=should_stop):
-            if isinstance(event, Progress) and (notes := process.take_notes()):
-                log.warning("job %s: %s", engine.name, "; ".join(notes))
-                event = Progress(event.tiles_done, event.tiles_total, event.stage,
-                                 "; ".join(notes))
-            if isinstance(event, TileResult):
-                event = _kept_part(event, area, keep, pixel_type, alpha)
-                if event is None:
-                    continue
-            yield event
-        total = time.perf_counter() - started
-        log.info("job done: %s, %.2f s in engine, %.2f s total", engine.name, busy[0], total)
-        yield Done(engine.name, engine.device, busy[0], total, prepared.kernel)
-
+        job = JobRun(self, spec, should_stop, started)
+        yield from job.start()
+        for index in range(job.batches):
+            yield from job.batch(index)
+        yield job.finish()
 
     def deblur(self, spec: JobSpec) -> tuple[np.ndarray, str]:
         """Run a job to completion in this process (benchmarks, scripts): the whole output
@@ -212,3 +174,84 @@ def _shape(image: np.ndarray) -> tuple[int, int, int]:
     if height <= 0 or width <= 0:
         raise InvalidRequest(f"image size must be positive, got {width}x{height}")
     return height, width, channels
+
+
+class JobRun:
+    """One job as steps a scheduler may interleave with other jobs' steps: start() (the
+    checks and the engine's analysis of the whole image), then batch(k) for every k in
+    range(batches), in any order, from any thread and at the same time (start first). The
+    result does not depend on the order (TileAssembler). Each step gives its events, and
+    finish() the Done that follows them all. Steps raise Cancelled once should_stop() is
+    true."""
+
+    def __init__(self, service: DeblurService, spec: JobSpec,
+                 should_stop: Callable[[], bool] = lambda: False,
+                 started: float | None = None) -> None:
+        self.service = service
+        self.spec = spec
+        self.should_stop = should_stop
+        self.started = time.perf_counter() if started is None else started
+        self.batches = 0
+        self._busy = 0.0
+        self._lock = threading.Lock()
+
+    def start(self) -> Iterator[JobEvent]:
+        spec = self.spec
+        job = self.service.check(spec)
+        self.job = job
+        engine, params = job.engine, job.params
+        self._colour_alpha = split_alpha(spec.image)
+        height, width, _ = spec.image.shape
+        log.info("job %dx%dx%d %s on %s", width, height, spec.image.shape[2],
+                 spec.pixel_type.value, engine.name)
+        yield Progress(0, 0, "analysing")
+        self._working = to_float(self._colour_alpha[0])
+        t0 = time.perf_counter()
+        given = {} if job.kernel is None else {"kernel": job.kernel}
+        self.prepared = engine.prepare(self._working, params, spec.seed, self.should_stop,
+                                       **given)
+        self._busy += time.perf_counter() - t0
+        size = engine.batch_size(job.plan.rows.size, job.plan.cols.size)
+        self._process = MemoryFallback(self.prepared.process, size, engine.multiple,
+                                       int(params["overlap"]))
+        self._assembler = TileAssembler(job.plan)
+        self._batches = tile_batches(job.plan, size)
+        self.batches = len(self._batches)
+        self._area = self._working[job.area.slices]
+        yield Progress(0, len(job.plan.tiles), "deblurring", self.prepared.note)
+
+    def batch(self, index: int,
+              emit: Callable[[JobEvent], None] | None = None) -> list[JobEvent]:
+        """Deblur batch `index`; its events (Progress, then the output regions it
+        completed), passed to `emit` as they are made, in one order for the whole job."""
+        if self.should_stop():
+            raise Cancelled("job cancelled")
+        job = self.job
+        indices = self._batches[index]
+        t0 = time.perf_counter()
+        outputs = process_batch(self._area, self._process, job.plan, indices,
+                                job.engine.multiple)
+        with self._lock:  # so that two batches' events do not interleave
+            self._busy += time.perf_counter() - t0
+            results = [r for t, out in zip(indices, outputs, strict=True)
+                       for r in self._assembler.add(t, out)]
+            notes = self._process.take_notes()
+            if notes:
+                log.warning("job %s: %s", job.engine.name, "; ".join(notes))
+            events: list[JobEvent] = [Progress(self._assembler.tiles_done, len(job.plan.tiles),
+                                               "deblurring", "; ".join(notes))]
+            alpha = self._colour_alpha[1]
+            events += [part for result in results
+                       if (part := _kept_part(result, job.area, job.keep, self.spec.pixel_type,
+                                              alpha)) is not None]
+            for event in events if emit is not None else ():
+                emit(event)
+        return events
+
+    def finish(self) -> Done:
+        """The job's last event, once every batch is done."""
+        seconds = time.perf_counter() - self.started
+        log.info("job done: %s, %.2f s in engine, %.2f s total", self.job.engine.name,
+                 self._busy, seconds)
+        return Done(self.job.engine.name, self.job.engine.device, self._busy, seconds,
+                    self.prepared.kernel)

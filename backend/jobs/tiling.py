@@ -155,6 +155,80 @@ def _pad_to_multiple(batch: np.ndarray, multiple: int) -> np.ndarray:
     return np.pad(batch, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="symmetric")
 
 
+def tile_batches(plan: TilePlan, batch_size: int) -> list[range]:
+    """The tile indices of each batch, in order."""
+    count = len(plan.tiles)
+    return [range(first, min(first + batch_size, count))
+            for first in range(0, count, batch_size)]
+
+
+def process_batch(image: np.ndarray, process: BatchFn, plan: TilePlan, indices: range,
+                  multiple: int = 1) -> np.ndarray:
+    """The engine's output for the tiles `indices` of `image`, cut back to the tile size."""
+    tiles = plan.tiles
+    batch = np.stack([image[tiles[t].slices] for t in indices])
+    padded = _pad_to_multiple(batch, multiple)
+    result = process(padded)
+    if result.shape != padded.shape:
+        raise InternalError(f"engine returned {result.shape} for tiles of {padded.shape}")
+    h, w = batch.shape[1:3]
+    return result[:, :h, :w]
+
+
+class TileAssembler:
+    """Blends tile outputs into the plan's output regions. Each region is summed over its
+    tiles in tile order, whatever order the tiles arrive in, so the result does not depend
+    on which worker finished first; a tile's pixels are dropped once every region it
+    feeds is out. Not thread-safe: callers serialise add()."""
+
+    def __init__(self, plan: TilePlan) -> None:
+        self.plan = plan
+        self._tiles = plan.tiles
+        self._outputs = plan.outputs
+        self._needed = [plan.contributors(region) for region in self._outputs]
+        self._feeds: dict[int, list[int]] = {}
+        for k, needed in enumerate(self._needed):
+            for t in needed:
+                self._feeds.setdefault(t, []).append(k)
+        self._left = {t: len(ks) for t, ks in self._feeds.items()}
+        self._row_w = [plan.rows.weights(i) for i in range(len(plan.rows.starts))]
+        self._col_w = [plan.cols.weights(j) for j in range(len(plan.cols.starts))]
+        self._weighted: dict[int, np.ndarray] = {}
+        self._done: set[int] = set()
+        self._emitted = [False] * len(self._outputs)
+
+    @property
+    def tiles_done(self) -> int:
+        return len(self._done)
+
+    def add(self, t: int, tile_out: np.ndarray) -> list[TileResult]:
+        """Take tile `t`'s output; returns the regions that are now complete."""
+        i, j = divmod(t, len(self.plan.cols.starts))
+        weight = self._row_w[i][:, None, None] * self._col_w[j][None, :, None]
+        self._weighted[t] = weight * tile_out
+        self._done.add(t)
+        results = []
+        for k in self._feeds.get(t, []):
+            if not self._emitted[k] and self._needed[k] <= self._done:
+                self._emitted[k] = True
+                results.append(TileResult(self._outputs[k], self._region(k)))
+                for s in self._needed[k]:
+                    self._left[s] -= 1
+                    if not self._left[s]:
+                        del self._weighted[s]
+        return results
+
+    def _region(self, k: int) -> np.ndarray:
+        region = self._outputs[k]
+        channels = next(iter(self._weighted.values())).shape[2]
+        out = np.zeros((region.height, region.width, channels), np.float32)
+        for s in sorted(self._needed[k]):
+            part = self._tiles[s].intersect(region)
+            out[part.relative_to(region).slices] += \
+                self._weighted[s][part.relative_to(self._tiles[s]).slices]
+        return out
+
+
 def run_tiled(image: np.ndarray, process: BatchFn, plan: TilePlan, *, multiple: int = 1,
               batch_size: int = 1, should_stop: Callable[[], bool] = lambda: False,
               ) -> Iterator[Progress | TileResult]:
@@ -164,32 +238,14 @@ def run_tiled(image: np.ndarray, process: BatchFn, plan: TilePlan, *, multiple: 
     each output region once final. `should_stop` is checked before every batch; when it
     returns True, raises Cancelled. Holds no state between calls.
     """
-    tiles = plan.tiles
-    outputs = plan.outputs
-    needed = [plan.contributors(region) for region in outputs]
-    row_w = [plan.rows.weights(i) for i in range(len(plan.rows.starts))]
-    col_w = [plan.cols.weights(j) for j in range(len(plan.cols.starts))]
-    emitted = [False] * len(outputs)
-    done: set[int] = set()
-    out = np.zeros(image.shape, np.float32)
-    ncols = len(plan.cols.starts)
-    for first in range(0, len(tiles), batch_size):
+    assembler = TileAssembler(plan)
+    total = len(plan.tiles)
+    for indices in tile_batches(plan, batch_size):
         if should_stop():
             raise Cancelled("job cancelled")
-        indices = range(first, min(first + batch_size, len(tiles)))
-        batch = np.stack([image[tiles[t].slices] for t in indices])
-        padded = _pad_to_multiple(batch, multiple)
-        result = process(padded)
-        if result.shape != padded.shape:
-            raise InternalError(f"engine returned {result.shape} for tiles of {padded.shape}")
-        h, w = batch.shape[1:3]
-        for t, tile_out in zip(indices, result[:, :h, :w], strict=True):
-            i, j = divmod(t, ncols)
-            weight = row_w[i][:, None, None] * col_w[j][None, :, None]
-            out[tiles[t].slices] += weight * tile_out
-            done.add(t)
-        yield Progress(len(done), len(tiles), "deblurring")
-        for k, region in enumerate(outputs):
-            if not emitted[k] and needed[k] <= done:
-                emitted[k] = True
-                yield TileResult(region, out[region.slices].copy())
+        results = []
+        for t, tile_out in zip(indices, process_batch(image, process, plan, indices, multiple),
+                               strict=True):
+            results += assembler.add(t, tile_out)
+        yield Progress(assembler.tiles_done, total, "deblurring")
+        yield from results

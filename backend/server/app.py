@@ -39,6 +39,8 @@ class ServerConfig:
     tls_key: Path | None = None
     limits: Limits = field(default_factory=Limits)
     grace_seconds: float = 30.0
+    #: Threads that run the jobs' steps (analyses and tile batches) on the device.
+    workers: int = 1
 
     def check(self) -> None:
         if not is_loopback(self.host):
@@ -105,7 +107,8 @@ class DeblurServer:
     def __init__(self, config: ServerConfig, service: DeblurService) -> None:
         config.check()
         self.config = config
-        self.jobs = JobQueue(service, service.limits.max_queued_jobs, on_ready=self._on_ready)
+        self.jobs = JobQueue(service, service.limits.max_queued_jobs, on_ready=self._on_ready,
+                             workers=config.workers)
         self._loop = rpc_loop()
         self._run(self._build(config, service.limits))
 

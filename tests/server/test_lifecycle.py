@@ -122,7 +122,8 @@ def test_deadline_stops_the_job_and_frees_the_worker(start_server):
 
 def test_queue_reports_positions_and_rejects_when_full(start_server):
     gate = threading.Event()
-    running = start_server([InvertEngine(gate=gate)], limits=Limits(max_queued_jobs=1))
+    running = start_server([InvertEngine(gate=gate)],
+                           limits=Limits(max_queued_jobs=1, max_concurrent_jobs=1))
     first = running.client.deblur(IMAGE)
     first_events = iter(first)
     assert next(first_events).queue_position == 0
@@ -141,7 +142,8 @@ def test_queue_reports_positions_and_rejects_when_full(start_server):
 
 def test_cancelled_waiting_job_leaves_the_queue(start_server):
     gate = threading.Event()
-    running = start_server([InvertEngine(gate=gate)], limits=Limits(max_queued_jobs=1))
+    running = start_server([InvertEngine(gate=gate)],
+                           limits=Limits(max_queued_jobs=1, max_concurrent_jobs=1))
     first = iter(running.client.deblur(IMAGE))
     next(first), next(first)
     waiting = running.client.deblur(IMAGE)

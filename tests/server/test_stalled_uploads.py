@@ -142,9 +142,15 @@ def test_uploads_past_the_byte_cap_are_refused_but_one_large_image_is_not(start_
     assert isinstance(list(running.client.deblur(large, engine="invert"))[-1], Done)
 
 
-@pytest.mark.parametrize("flag", ["--upload-idle", "--max-uploads", "--max-upload-bytes"])
-def test_upload_limits_must_be_positive(flag, capsys):
+@pytest.mark.parametrize("flag,message", [
+    ("--upload-idle", "upload_idle_seconds must be more than 0, got 0"),
+    ("--max-uploads", "max_uploads must be more than 0, got 0"),
+    ("--max-upload-bytes", "max_upload_bytes must be more than 0, got 0"),
+    ("--max-running", "max_concurrent_jobs must be more than 0, got 0"),
+    ("--cpu-workers", "--cpu-workers must be 1 or more, got 0"),
+])
+def test_server_limits_must_be_positive(flag, message, capsys):
     from backend.cli import main
 
     assert main(["serve", "--port", "0", flag, "0"]) != 0
-    assert "must be more than 0, got 0" in capsys.readouterr().err
+    assert message in capsys.readouterr().err

@@ -56,10 +56,10 @@ class ServerConnection:
         address = address.strip()
         if not address or address == self.address:
             return
+        settings = self.settings.at(address)
+        client = settings.client()  # a malformed address raises here, changing nothing
         old = self.client
-        self.settings = self.settings.at(address)
-        self.address = address
-        self.client = self.settings.client()
+        self.settings, self.address, self.client = settings, address, client
         old.close()
         self.address_changed.emit(address)
         self.set_status(ServerStatus(address, "UNKNOWN"))

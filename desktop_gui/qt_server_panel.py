@@ -13,6 +13,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from backend.errors import OsddError
+
 from .connection import UNREACHABLE, ServerConnection, ServerStatus
 from .local_server import LocalServer
 from .qt_worker import QtWorker
@@ -104,7 +106,11 @@ class QtServerPanel(QGroupBox):
         self.failed.emit(error)
 
     def _connect(self) -> None:
-        self._connection.connect(self.address_edit.text())
+        try:
+            self._connection.connect(self.address_edit.text())
+        except OsddError as exc:  # e.g. "host" without a port
+            self.failed.emit(exc)
+            return
         self.poll()
 
     def _show(self, status: ServerStatus) -> None:

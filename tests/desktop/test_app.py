@@ -326,3 +326,15 @@ def test_file_open_menu_opens_a_sixteen_bit_tiff(qtbot, server, make_app, tmp_pa
     shown = parts.window.view.shown_image()[:, :, 0].astype(int)
     assert np.abs(shown - pixels[:, :, 0] / 257).max() <= 1
     assert "deep.tif" in parts.window.windowTitle()
+
+
+def test_a_malformed_server_address_is_explained_and_the_connection_kept(qtbot, server,
+                                                                        make_app):
+    parts = make_app(server.address)
+    panel = parts.window.server_panel
+    panel.address_edit.setText("render-box")  # no port
+    panel._connect()
+    message = parts.window.last_message
+    assert message is not None and "must be host:port, got 'render-box'" in message.text
+    assert parts.connection.address == server.address
+    assert parts.connection.client.health() == "SERVING"

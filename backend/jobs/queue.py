@@ -37,8 +37,9 @@ class JobHandle:
     """One submitted job as its submitter sees it."""
 
     def __init__(self, spec: JobSpec, started: float, owner: JobQueue,
-                 wake: Callable[[], None] | None = None) -> None:
+                 wake: Callable[[], None] | None = None, client: str = "") -> None:
         self.job_id = uuid.uuid4().hex[:12]
+        self.client = client
         self.spec: JobSpec | None = spec
         self.started = started
         self._owner = owner
@@ -151,7 +152,8 @@ class JobQueue:
         self._on_ready = on_ready
         self._pending: deque[JobHandle] = deque()
         self._running: list[_Running] = []
-        self._turn = 0
+        self._client_turn = 0
+        self._job_turn: dict[str, int] = {}
         self._closed = False
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._main, name="osdd-jobs", daemon=True)
@@ -182,12 +184,12 @@ class JobQueue:
                 "try again when a job has finished")
 
     def submit(self, spec: JobSpec, started: float | None = None,
-               wake: Callable[[], None] | None = None) -> JobHandle:
+               wake: Callable[[], None] | None = None, client: str = "") -> JobHandle:
         """Queue a job (already checked by the service). Raises ResourceExhausted when full,
         Unavailable when the queue is closing. ``wake`` is called (from any thread) after
-        each event is put."""
+        each event is put. ``client`` names who asked: turns go client by client."""
         handle = JobHandle(spec, time.perf_counter() if started is None else started, self,
-                           wake)
+                           wake, client)
         with self._cond:
             self._check_room()
             self._pending.append(handle)
@@ -263,25 +265,39 @@ class JobQueue:
             if job.error is None:
                 handle._put(job.run.finish())
             handle._finish(job.error)
+        running = {job.handle.client for job in self._running}
+        for client in [c for c in self._job_turn if c not in running]:
+            del self._job_turn[client]
         self._admit()
 
     def _claim(self) -> tuple[_Running, int] | None:
-        """The next step to run, round robin over the jobs in progress; None once the
-        queue is closed and empty."""
+        """The next step to run, round robin over the clients with jobs in progress and
+        over each client's jobs (so a client with many jobs gets no more turns than one
+        with a single job); None once the queue is closed and empty."""
         with self._cond:
             while True:
                 self._end_finished()
-                count = len(self._running)
-                for offset in range(count):
-                    job = self._running[(self._turn + offset) % count]
-                    step = job.next_step()
-                    if step is not None:
-                        self._turn = (self._turn + offset + 1) % count
-                        job.steps += 1
-                        return job, step
+                if (claimed := self._next_step()) is not None:
+                    return claimed
                 if self._closed and not self._pending and not self._running:
                     return None
                 self._cond.wait()
+
+    def _next_step(self) -> tuple[_Running, int] | None:
+        clients = list(dict.fromkeys(job.handle.client for job in self._running))
+        for c_offset in range(len(clients)):
+            client = clients[(self._client_turn + c_offset) % len(clients)]
+            jobs = [job for job in self._running if job.handle.client == client]
+            first = self._job_turn.get(client, 0)
+            for j_offset in range(len(jobs)):
+                job = jobs[(first + j_offset) % len(jobs)]
+                step = job.next_step()
+                if step is not None:
+                    self._job_turn[client] = (first + j_offset + 1) % len(jobs)
+                    self._client_turn = (self._client_turn + c_offset + 1) % len(clients)
+                    job.steps += 1
+                    return job, step
+        return None
 
     def _main(self) -> None:
         try:

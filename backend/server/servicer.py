@@ -47,7 +47,8 @@ class DeblurServicer(pb_grpc.DeblurServicer):
         try:
             spec = await self._receive(context)
             woken = asyncio.Event()
-            handle = self.jobs.submit(spec, started, wake=_waker(woken))
+            handle = self.jobs.submit(spec, started, wake=_waker(woken),
+                                      client=_client_of(context))
             del spec  # the queue holds the image now and frees it when the job ends
             max_bytes = self.service.limits.max_chunk_bytes
             while True:
@@ -95,6 +96,13 @@ async def _read(context: grpc.aio.ServicerContext, idle: float):
         raise DeadlineExceeded(
             f"no data arrived for {idle:g} s, so the server ended the upload; a client must "
             "send the header and its pixel chunks without pausing") from None
+
+
+def _client_of(context: grpc.aio.ServicerContext) -> str:
+    """Who is asking, for turn taking: the peer's address without its port, so that the
+    connections of one machine count as one client ("ipv4:10.0.0.7")."""
+    peer = context.peer() or ""
+    return peer.rpartition(":")[0] or peer
 
 
 def _waker(woken: asyncio.Event):

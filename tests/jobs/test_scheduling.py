@@ -148,3 +148,39 @@ def test_queue_positions_count_every_job_in_progress():
     gate.set()
     for handle in handles[1:]:
         assert isinstance(list(handle)[-1], Done)
+
+
+class JobSpy(InvertEngine):
+    """InvertEngine that logs, per batch, the value of the job's first pixel (its name)."""
+
+    def __init__(self) -> None:
+        super().__init__(tile_delay=0.01)
+        self.log: list[int] = []
+
+    def prepare(self, image, params, seed, should_stop=lambda: False):
+        job = super().prepare(image, params, seed, should_stop)
+        inner, name = job.process, int(round(float(image[0, 0, 0]) * 255))
+
+        def process(batch):
+            self.log.append(name)
+            return inner(batch)
+
+        return type(job)(process)
+
+
+def test_turns_go_client_by_client_then_job_by_job():
+    spy = JobSpy()
+    jobs = JobQueue(DeblurService([spy], Limits(max_concurrent_jobs=4)), 8, workers=1)
+    held = jobs.submit(spec(np.full((32, 32, 3), 9, np.uint8)))  # 1 batch; the first turn
+    handles = [jobs.submit(spec(np.full((side, side, 3), value, np.uint8)), client=client)
+               for value, client, side in ((1, "ipv4:10.0.0.1", 96), (2, "ipv4:10.0.0.1", 96),
+                                           (3, "ipv4:10.0.0.2", 160))]
+    jobs.start()
+    for handle in [held, *handles]:
+        assert isinstance(list(handle)[-1], Done)
+    order = [name for name in spy.log if name != 9]
+    # From the second job's first batch on, every job has started and has work left.
+    first = order[order.index(2):][:12]
+    # Client 10.0.0.2's one job gets every other turn; the other client's two jobs share
+    # its turns (by job, the one job would get a third of them).
+    assert first.count(3) == 6 and first.count(1) == first.count(2) == 3, first

@@ -125,6 +125,18 @@ class ParamSpec:
     minimum: float
     maximum: float
     description: str
+    #: Valid values are multiples of this (counted from 0); 0: any value in range.
+    step: float = 0.0
+
+    def snap(self, value: float) -> float:
+        """The valid value nearest to `value`: in range, a multiple of step, integral for
+        int and bool parameters. Front ends use it to offer only what the server takes."""
+        value = min(max(float(value), self.minimum), self.maximum)
+        if self.step > 0:
+            lo = -(-self.minimum // self.step) * self.step  # first multiple in range
+            hi = (self.maximum // self.step) * self.step
+            value = min(max(round(value / self.step) * self.step, lo), hi)
+        return float(round(value)) if self.type in ("int", "bool") else value
 
 
 @dataclass(frozen=True)

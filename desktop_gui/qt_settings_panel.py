@@ -85,7 +85,9 @@ class QtSettingsPanel(QGroupBox):
             return box
         if spec.type == "int":
             spin = QSpinBox()
-            spin.setRange(int(spec.minimum), int(spec.maximum))
+            spin.setRange(int(spec.snap(spec.minimum)), int(spec.snap(spec.maximum)))
+            if spec.step > 0:  # the arrows go from one valid value to the next
+                spin.setSingleStep(int(spec.step))
             spin.valueChanged.connect(lambda v: self._settings.set_value(name, float(v)))
             spin.setToolTip(spec.description)
             return spin

@@ -64,14 +64,12 @@ class SettingsState:
             self._select(name, keep_values=False)
 
     def set_value(self, name: str, value: float) -> None:
-        """Set a parameter, clamped to its range (ints rounded, bools 0 or 1)."""
+        """Set a parameter, snapped to a value the server takes (ParamSpec.snap)."""
         engine = self.engine_info()
         spec = engine.param(name) if engine else None
         if spec is None:
             raise ValueError(f"engine {self.engine!r} has no parameter {name!r}")
-        value = min(max(float(value), spec.minimum), spec.maximum)
-        if spec.type in ("int", "bool"):
-            value = float(round(value))
+        value = spec.snap(value)
         if self.values.get(name) != value:
             self.values[name] = value
             self.changed.emit(None)

@@ -65,7 +65,7 @@ class Engine(abc.ABC):
         tiles = (
             ParamSpec("tile_size", "int", self.default_tile_size, self.multiple,
                       self.max_tile_size, "Tile side in pixels; larger tiles use more memory. "
-                      f"A multiple of {self.multiple}."),
+                      f"A multiple of {self.multiple}.", step=self.multiple),
             ParamSpec("overlap", "int", self.default_overlap, 0, self.max_tile_size // 2,
                       "Overlap between neighbouring tiles in pixels (at most half a tile); "
                       "blended smoothly."),

@@ -180,7 +180,8 @@ def _info_message(info) -> dict:
             "engines": [{"name": e.name, "description": e.description,
                          "params": [{"name": p.name, "type": p.type, "default": p.default,
                                      "minimum": p.minimum, "maximum": p.maximum,
-                                     "description": p.description} for p in e.params]}
+                                     "step": p.step, "description": p.description}
+                                    for p in e.params]}
                         for e in info.engines]}
 
 

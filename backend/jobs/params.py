@@ -29,5 +29,8 @@ def resolve_params(info: EngineInfo, given: Mapping[str, float]) -> dict[str, fl
                                  f"{spec.maximum:g}], got {value:g}")
         if spec.type in ("int", "bool") and value != int(value):
             raise InvalidRequest(f"parameter {name!r} must be an integer, got {value:g}")
+        if spec.step > 0 and value % spec.step:
+            raise InvalidRequest(f"parameter {name!r} must be a multiple of {spec.step:g}, "
+                                 f"got {value:g}")
         resolved[name] = int(value) if spec.type in ("int", "bool") else value
     return resolved

@@ -150,7 +150,7 @@ def info_to_pb(info: ServerInfo) -> pb.ServerInfo:
             name=e.name, description=e.description, device=e.device,
             params=[pb.ParamSpec(name=p.name, type=p.type, default_value=p.default,
                                  minimum=p.minimum, maximum=p.maximum,
-                                 description=p.description) for p in e.params])
+                                 description=p.description, step=p.step) for p in e.params])
             for e in info.engines],
         limits=pb.Limits(max_pixels=lim.max_pixels, max_chunk_bytes=lim.max_chunk_bytes,
                          max_message_bytes=lim.max_message_bytes,
@@ -165,6 +165,7 @@ def info_from_pb(message: pb.ServerInfo) -> ServerInfo:
         engines=tuple(EngineInfo(
             e.name, e.description, e.device,
             tuple(ParamSpec(p.name, p.type, p.default_value, p.minimum, p.maximum,
-                            p.description) for p in e.params)) for e in message.engines),
+                            p.description, p.step) for p in e.params))
+            for e in message.engines),
         limits=Limits(lim.max_pixels, lim.max_chunk_bytes, lim.max_message_bytes,
                       lim.max_queued_jobs, lim.max_concurrent_jobs))

@@ -88,6 +88,11 @@ def test_settings_follow_the_server_and_clamp_values():
     assert s.engine == "classical" and s.values == {"kernel_size": 31}
     s.set_value("kernel_size", 1000.4)
     assert s.values["kernel_size"] == 99
+    tiles = ParamSpec("tile_size", "int", 512, 64, 2048, "", step=64)
+    s.set_info(info(EngineInfo("classical", "", "cpu", (SIZE, tiles)),
+                    EngineInfo("osdd", "", "cuda", (GAMMA,))))
+    s.set_value("tile_size", 1000)  # only what the server takes: multiples of 64
+    assert s.values["tile_size"] == 1024
     s.set_engine("osdd")
     assert s.values == {"gamma": 0.5}
     with pytest.raises(ValueError):

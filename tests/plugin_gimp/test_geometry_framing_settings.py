@@ -55,7 +55,13 @@ def test_settings_are_checked_and_params_follow_the_engine():
         Settings(gamma=1.5).check()
     with pytest.raises(ValueError, match="output must be one of"):
         Settings(output="sideways").check()
-    osdd = {"params": [{"name": "gamma"}, {"name": "tile_size"}, {"name": "overlap"}]}
-    classical = {"params": [{"name": "strength"}, {"name": "tile_size"}]}
+    tiles = {"name": "tile_size", "type": "int", "minimum": 64, "maximum": 2048, "step": 64}
+    gamma = {"name": "gamma", "type": "float", "minimum": 0.0, "maximum": 1.0, "step": 0}
+    osdd = {"params": [gamma, tiles, {"name": "overlap"}]}
+    classical = {"params": [{"name": "strength"}, tiles]}
     assert Settings(gamma=0.7).params_for(osdd) == {"gamma": 0.7}
     assert Settings(gamma=0.7, tile_size=256).params_for(classical) == {"tile_size": 256.0}
+    # Values the server would refuse are moved to the nearest it takes.
+    assert Settings(tile_size=1000).params_for(classical) == {"tile_size": 1024.0}
+    assert Settings(tile_size=4000).params_for(classical) == {"tile_size": 2048.0}
+    assert Settings(tile_size=10).params_for(classical) == {"tile_size": 64.0}

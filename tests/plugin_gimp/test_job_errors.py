@@ -10,7 +10,8 @@ from osdd_gimp.settings import Settings
 from .fake_gi import FakeImage
 
 INFO = {"type": "info", "default_engine": "classical",
-        "engines": [{"name": "classical", "params": [{"name": "tile_size"}]}]}
+        "engines": [{"name": "classical", "params": [
+            {"name": "tile_size", "type": "int", "minimum": 64, "maximum": 2048, "step": 64}]}]}
 
 
 class ScriptedBridge:

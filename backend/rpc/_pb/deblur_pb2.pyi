@@ -149,20 +149,22 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ParamSpec(_message.Message):
-    __slots__ = ("name", "type", "default_value", "minimum", "maximum", "description")
+    __slots__ = ("name", "type", "default_value", "minimum", "maximum", "description", "step")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_VALUE_FIELD_NUMBER: _ClassVar[int]
     MINIMUM_FIELD_NUMBER: _ClassVar[int]
     MAXIMUM_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: str
     default_value: float
     minimum: float
     maximum: float
     description: str
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., default_value: _Optional[float] = ..., minimum: _Optional[float] = ..., maximum: _Optional[float] = ..., description: _Optional[str] = ...) -> None: ...
+    step: float
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., default_value: _Optional[float] = ..., minimum: _Optional[float] = ..., maximum: _Optional[float] = ..., description: _Optional[str] = ..., step: _Optional[float] = ...) -> None: ...
 
 class EngineInfo(_message.Message):
     __slots__ = ("name", "description", "device", "params")

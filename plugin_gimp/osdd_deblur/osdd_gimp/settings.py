@@ -44,9 +44,23 @@ class Settings:
                 "autostart": self.autostart if autostart is None else autostart}
 
     def params_for(self, engine: dict) -> dict[str, float]:
-        """The parameters to send, limited to those the engine (from GetInfo) has."""
-        names = {p["name"] for p in engine.get("params", [])}
+        """The parameters to send, limited to those the engine (from GetInfo) has, each
+        moved to the nearest value the engine takes (GIMP's dialog is declared before the
+        server is known, so it cannot offer only those: a tile size of 1000 for an engine
+        whose tiles are multiples of 64 is sent as 1024)."""
+        specs = {p["name"]: p for p in engine.get("params", [])}
         wanted = {"gamma": self.gamma}
         if self.tile_size:
             wanted["tile_size"] = float(self.tile_size)
-        return {k: v for k, v in wanted.items() if k in names}
+        return {k: _snap(v, specs[k]) for k, v in wanted.items() if k in specs}
+
+
+def _snap(value: float, spec: dict) -> float:
+    """As ParamSpec.snap in the project's backend, which GIMP's Python cannot import."""
+    low, high = float(spec["minimum"]), float(spec["maximum"])
+    step = float(spec.get("step") or 0)
+    value = min(max(float(value), low), high)
+    if step > 0:
+        value = min(max(round(value / step) * step, -(-low // step) * step),
+                    (high // step) * step)
+    return float(round(value)) if spec.get("type") in ("int", "bool") else value

@@ -96,10 +96,11 @@ class Bridge:
             raise InvalidRequest(f"unknown bridge request {kind!r}")
 
     def _connect(self, header: dict) -> DeblurClient:
-        # The plug-in names the server; token and TLS come from the bridge's environment
-        # (OSDD_TOKEN, OSDD_TLS_CA), as for every front end.
+        # What the plug-in leaves empty comes from the bridge's environment (OSDD_SERVER,
+        # OSDD_TOKEN, OSDD_TLS_CA), as for every front end.
         settings = ConnectionSettings.resolve(str(header.get("server") or "") or None,
-                                              header.get("token") or None)
+                                              header.get("token") or None,
+                                              header.get("tls_ca") or None)
         address = settings.address
         client = settings.client()
         try:
@@ -132,7 +133,7 @@ class Bridge:
             call = client.deblur(image, engine=str(header.get("engine") or "auto"),
                                  params={k: float(v) for k, v in
                                          dict(header.get("params") or {}).items()},
-                                 keep=keep)
+                                 seed=_seed_of(header), keep=keep)
             with self._lock:
                 self._call = call
             try:
@@ -157,6 +158,16 @@ class Bridge:
         elif isinstance(event, Done):
             self._send({"type": "done", "engine": event.engine, "device": event.device,
                         "seconds": round(event.total_seconds, 3)})
+
+
+def _seed_of(header: dict) -> int | None:
+    seed = header.get("seed")
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidRequest(f"bad deblur request from the plug-in: seed must be a "
+                             f"whole number from 0, got {seed!r}")
+    return seed
 
 
 def _image_from(header: dict, payload: bytes) -> tuple[np.ndarray, Region]:

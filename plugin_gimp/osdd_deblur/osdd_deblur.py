@@ -41,7 +41,9 @@ def settings_from(config) -> Settings:
                     tile_size=config.get_property("tile-size"),
                     margin=config.get_property("margin"),
                     server=config.get_property("server"),
-                    autostart=config.get_property("autostart"))
+                    autostart=config.get_property("autostart"),
+                    token=config.get_property("token"), tls_ca=config.get_property("tls-ca"),
+                    seed=config.get_property("seed"))
 
 
 def describe_server(settings: Settings) -> str:
@@ -137,6 +139,17 @@ class MotionDeblur(Gimp.PlugIn):
                                    0, 1024, Settings.margin, flags)
         procedure.add_string_argument("server", "Ser_ver", "Address of the osdd server",
                                       DEFAULT_SERVER, flags)
+        procedure.add_int_argument("seed", "S_eed",
+                                   "For engines that use one: the same seed gives the same "
+                                   "result; -1 = none", -1, 2 ** 31 - 1, -1, flags)
+        procedure.add_string_argument("token", "Access _token",
+                                      "For a server started with --token (sent as "
+                                      "'authorization: Bearer'); empty = $OSDD_TOKEN. GIMP "
+                                      "keeps it with the last-used values: prefer the "
+                                      "environment on a shared machine", "", flags)
+        procedure.add_string_argument("tls-ca", "TLS _root certificate",
+                                      "PEM file to reach a server over TLS; empty = "
+                                      "$OSDD_TLS_CA, else a plain connection", "", flags)
         procedure.add_boolean_argument("autostart", "Start a local server if none _runs",
                                        "Start `osdd serve` on this machine when the server "
                                        "address is local and nothing answers there",

@@ -120,3 +120,28 @@ def test_a_tile_size_the_engine_cannot_take_is_sent_as_one_it_can(server):
         outcome = deblur(GimpHost(image, layer, "new-layer"), _settings(server, tile_size=5000),
                          bridge)
     assert outcome.tiles >= 1 and len(image.layers) == 2 and len(image.undo_stack) == 1
+
+
+def test_token_and_seed_of_the_plug_in_reach_a_protected_server(start_server, monkeypatch):
+    from ..conftest import InvertEngine  # noqa: TID252
+
+    class SeedSpy(InvertEngine):
+        seeds: list = []
+
+        def prepare(self, image, params, seed, should_stop=lambda: False):
+            self.seeds.append(seed)
+            return super().prepare(image, params, seed, should_stop)
+
+    engine = SeedSpy()
+    running = start_server([engine], token="s3cret")
+    monkeypatch.delenv("OSDD_TOKEN", raising=False)  # the bridge may not fall back on it
+    image, layer, _ = _photo()
+    with BridgeClient(BRIDGE) as bridge, pytest.raises(BridgeError, match="token"):
+        deblur(GimpHost(image, layer, "new-layer"), _settings(running), bridge)
+    with BridgeClient(BRIDGE) as bridge:
+        deblur(GimpHost(image, layer, "new-layer"),
+               _settings(running, token="s3cret", seed=42), bridge)
+        deblur(GimpHost(image, layer, "new-layer"), _settings(running, token="s3cret"),
+               bridge)
+    assert engine.seeds == [42, None]
+    assert len(image.layers) == 3

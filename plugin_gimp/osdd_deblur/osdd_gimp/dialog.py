@@ -17,7 +17,8 @@ def show_dialog(procedure, config, server_note: str) -> bool:
     dialog.get_label("server-note", server_note, False, False)
     dialog.get_widget("gamma", GimpUi.SpinScale.__gtype__)
     dialog.get_label("advanced-title", "Advanced", False, False)
-    dialog.fill_box("advanced-box", ["tile-size", "margin", "server", "autostart"])
+    dialog.fill_box("advanced-box", ["tile-size", "margin", "seed", "server", "token",
+                                     "tls-ca", "autostart"])
     dialog.fill_expander("advanced", "advanced-title", False, "advanced-box")
     dialog.fill(["server-note", "engine", "gamma", "output", "advanced"])
     accepted = dialog.run()

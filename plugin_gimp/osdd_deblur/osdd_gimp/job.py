@@ -82,7 +82,8 @@ def deblur(host: Host, settings: Settings, bridge: BridgeClient) -> Outcome:
     original = host.read(sent)
     inner = keep.relative_to(sent)
     request = {"type": "deblur", **settings.connection(), "engine": engine["name"],
-               "params": settings.params_for(engine), "width": sent.width,
+               "params": settings.params_for(engine), **settings.job_fields(),
+               "width": sent.width,
                "height": sent.height, "channels": fmt.channels, "dtype": fmt.dtype,
                "keep": list(inner)}
     started = False

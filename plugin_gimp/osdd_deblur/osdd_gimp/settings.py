@@ -13,7 +13,9 @@ DEFAULT_SERVER = "127.0.0.1:50051"
 class Settings:
     """engine: auto/classical/osdd. gamma: fidelity (1) <-> perception (0), osdd only.
     output: new-layer (above the drawable, masked by the selection) or in-place.
-    tile_size: 0 = the engine's default. margin: context pixels read around the region."""
+    tile_size: 0 = the engine's default. margin: context pixels read around the region.
+    seed: -1 = none (the engine's own choice). token, tls_ca: how to reach a protected
+    server; empty = the bridge's $OSDD_TOKEN / $OSDD_TLS_CA."""
 
     engine: str = "auto"
     gamma: float = 1.0
@@ -25,6 +27,8 @@ class Settings:
     server: str = DEFAULT_SERVER
     autostart: bool = True
     token: str = ""
+    tls_ca: str = ""
+    seed: int = -1
 
     def check(self) -> None:
         if self.engine not in ENGINES:
@@ -35,13 +39,19 @@ class Settings:
             raise ValueError(f"gamma must be between 0 and 1, not {self.gamma}")
         if self.margin < 0 or self.tile_size < 0:
             raise ValueError("margin and tile size cannot be negative")
+        if self.seed < -1:
+            raise ValueError(f"seed must be -1 (none) or a number from 0, not {self.seed}")
         if not self.server.strip():
             raise ValueError("the server address is empty")
 
     def connection(self, autostart: bool | None = None) -> dict:
         """The fields every bridge request carries to reach the server."""
-        return {"server": self.server, "token": self.token,
+        return {"server": self.server, "token": self.token, "tls_ca": self.tls_ca,
                 "autostart": self.autostart if autostart is None else autostart}
+
+    def job_fields(self) -> dict:
+        """The job options besides engine and parameters that a deblur request carries."""
+        return {"seed": self.seed} if self.seed >= 0 else {}
 
     def params_for(self, engine: dict) -> dict[str, float]:
         """The parameters to send, limited to those the engine (from GetInfo) has, each

@@ -62,14 +62,15 @@ def fast_shape(h: int, w: int) -> tuple[int, int]:
     return fh, fw
 
 
-def pad_periodic(img: np.ndarray, margin: int, shape: tuple[int, int] | None = None
-                 ) -> tuple[np.ndarray, tuple[slice, slice]]:
+def pad_periodic(img: np.ndarray, margin: int, shape: tuple[int, int] | None = None,
+                 spectral: bool = False) -> tuple[np.ndarray, tuple[slice, slice]]:
     """Pad a 2-D image so that its circular extension is smooth (no wrap-around edge).
 
     The border is filled by symmetric reflection and then cross-faded, over the padding, into
     a heavily blurred circular version of itself, which makes the two opposite borders meet
     continuously. Returns the padded image (``shape`` if given, at least image + 2*margin)
-    and the slices that recover the original region.
+    and the slices that recover the original region. ``spectral``: the wide blur of the
+    border by its spectrum (see _gaussian_wrap), for callers that pad a whole tile.
     """
     h, w = img.shape
     if shape is None:
@@ -82,9 +83,27 @@ def pad_periodic(img: np.ndarray, margin: int, shape: tuple[int, int] | None = N
     wx = _ramp(pw, left, w)
     weight = np.minimum.outer(wy, wx)
     sigma = max(min(ph - h, pw - w) / 4.0, 1.0)
-    smooth = ndimage.gaussian_filter(out, sigma, mode="wrap")
+    smooth = _gaussian_wrap(out, sigma) if spectral else ndimage.gaussian_filter(
+        out, sigma, mode="wrap")
     out = (weight * out + (1.0 - weight) * smooth).astype(np.float32)
     return out, (slice(top, top + h), slice(left, left + w))
+
+
+def _gaussian_wrap(a: np.ndarray, sigma: float) -> np.ndarray:
+    """Circular Gaussian blur. A wide one by its spectrum: at the padding's sigma (~20 px for
+    a 40 px kernel) ndimage's separable filter took 15 % of a deconvolution, the spectrum 2 %
+    (the two differ by < 1e-5). A narrow one directly: there the sampled kernel ndimage uses
+    and the continuous Gaussian's spectrum differ (1e-3 at 1 px). The kernel estimator keeps
+    ndimage's: that 1e-5 change of its padding moved the blind result of four of Levin's
+    photos by 1-9 dB, both ways (two doubtful estimates became trusted): luck, not a better
+    estimator."""
+    if sigma < 4.0:
+        return ndimage.gaussian_filter(a, sigma, mode="wrap")
+    h, w = a.shape
+    fy = np.fft.fftfreq(h)[:, None]
+    fx = np.fft.rfftfreq(w)[None, :]
+    g = np.exp(-2.0 * np.pi ** 2 * sigma ** 2 * (fy ** 2 + fx ** 2)).astype(np.float32)
+    return irfft2(rfft2(a) * g, a.shape)
 
 
 def _ramp(n: int, start: int, length: int) -> np.ndarray:

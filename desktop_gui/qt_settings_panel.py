@@ -34,11 +34,19 @@ class QtSettingsPanel(QGroupBox):
         self.margin_box.setSuffix(" px")
         self.margin_box.setToolTip("Context sent around the selection: blur crosses its edge")
         self.margin_box.valueChanged.connect(settings.set_margin)
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(-1, 2 ** 31 - 1)
+        self.seed_box.setSpecialValueText("none")  # shown for -1
+        self.seed_box.setToolTip("For engines that use one: the same seed gives the same "
+                                 "result")
+        self.seed_box.valueChanged.connect(settings.set_seed)
         self.controls: dict[str, QWidget] = {}
         self._controls_key: tuple[str, ...] = ()
         self._form = QFormLayout(self)
         self._form.addRow("Engine", self.engine_box)
         self._form.addRow("Margin", self.margin_box)
+        self._form.addRow("Seed", self.seed_box)
+        self._fixed_rows = self._form.rowCount()  # the engine's own rows come after these
         settings.changed.connect(self._refresh)
         self._refresh(None)
 
@@ -55,6 +63,8 @@ class QtSettingsPanel(QGroupBox):
             if self._settings.engine in names:
                 self.engine_box.setCurrentText(self._settings.engine)
             self.margin_box.setValue(self._settings.margin)
+            seed = self._settings.seed
+            self.seed_box.setValue(-1 if seed is None else seed)
             self._rebuild_controls()
         finally:
             self._updating = False
@@ -65,8 +75,8 @@ class QtSettingsPanel(QGroupBox):
         key = (engine.name, *(p.name for p in engine.params)) if engine else ()
         if key != self._controls_key:
             self._controls_key = key
-            while self._form.rowCount() > 2:
-                self._form.removeRow(2)
+            while self._form.rowCount() > self._fixed_rows:
+                self._form.removeRow(self._fixed_rows)
             self.controls = {}
             for control in param_controls(engine) if engine else []:
                 widget = self._make_control(control)

@@ -32,14 +32,16 @@ def param_controls(engine: EngineInfo) -> list[ParamControl]:
 
 
 class SettingsState:
-    """The engine, its parameter values and the context margin. changed emits None when
-    the engine list, the engine or any value changes; set_info() fills it from GetInfo."""
+    """The engine, its parameter values, the context margin and the seed (None: none).
+    changed emits None when the engine list, the engine or any value changes; set_info()
+    fills it from GetInfo."""
 
     def __init__(self, margin: int = DEFAULT_MARGIN) -> None:
         self.info: ServerInfo | None = None
         self.engine: str | None = None
         self.values: dict[str, float] = {}
         self.margin = margin
+        self.seed: int | None = None
         self.changed: Listeners[None] = Listeners()
 
     @property
@@ -74,12 +76,20 @@ class SettingsState:
             self.values[name] = value
             self.changed.emit(None)
 
+    def set_seed(self, seed: int | None) -> None:
+        """A seed from 0 for engines that use one (the same seed, the same result); None or
+        a negative number: none."""
+        seed = None if seed is None or seed < 0 else int(seed)
+        if seed != self.seed:
+            self.seed = seed
+            self.changed.emit(None)
+
     def set_margin(self, margin: int) -> None:
         self.margin = max(0, int(margin))
         self.changed.emit(None)
 
     def deblur_settings(self) -> JobOptions:
-        return JobOptions(self.engine or "auto", dict(self.values), margin=self.margin)
+        return JobOptions(self.engine or "auto", dict(self.values), self.seed, self.margin)
 
     def _select(self, name: str, keep_values: bool) -> None:
         self.engine = name

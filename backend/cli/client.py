@@ -20,7 +20,7 @@ def add_commands(sub) -> None:
     deblur.add_argument("input", type=Path)
     deblur.add_argument("-o", "--output", type=Path, required=True)
     deblur.add_argument("--region", help="only this rectangle: x,y,width,height in pixels")
-    _add_job_options(deblur)
+    _add_job_options(deblur, region=True)
     deblur.add_argument("--kernel", type=Path, metavar="IMAGE",
                         help="remove this blur instead of estimating one (non-blind): a grey "
                              "image with an odd side, e.g. one saved by --kernel-out")
@@ -52,10 +52,11 @@ def add_commands(sub) -> None:
     info.set_defaults(run=_info)
 
 
-def _add_job_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--margin", type=int, default=DEFAULT_MARGIN,
-                        help="context pixels sent around --region, per side (the blur is "
-                             f"estimated on all of it; default {DEFAULT_MARGIN})")
+def _add_job_options(parser: argparse.ArgumentParser, region: bool = False) -> None:
+    if region:  # whole files (batch) are sent whole: no context to choose
+        parser.add_argument("--margin", type=int, default=DEFAULT_MARGIN,
+                            help="context pixels sent around --region, per side (the blur "
+                                 f"is estimated on all of it; default {DEFAULT_MARGIN})")
     parser.add_argument("--engine", default="auto")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="engine parameter, e.g. --param strength=0.8 (see `osdd info`)")
@@ -63,7 +64,8 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _job_options(args: argparse.Namespace) -> JobOptions:
-    return JobOptions(args.engine, _parse_params(args.param), args.seed, args.margin)
+    return JobOptions(args.engine, _parse_params(args.param), args.seed,
+                      getattr(args, "margin", DEFAULT_MARGIN))
 
 
 def _parse_params(items: list[str]) -> dict[str, float]:

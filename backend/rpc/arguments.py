@@ -11,8 +11,8 @@ from .client import DEFAULT_ADDRESS, ConnectionSettings
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", help=f"host:port (default: $OSDD_SERVER or "
-                                         f"{DEFAULT_ADDRESS})")
+    parser.add_argument("--server", help="host:port, or several: a:50051,b:50051 (default: "
+                                         f"$OSDD_SERVER or {DEFAULT_ADDRESS})")
     parser.add_argument("--token", help="access token (default: $OSDD_TOKEN)")
     parser.add_argument("--tls-ca", type=Path, help="PEM root certificate to use TLS "
                                                     "(default: $OSDD_TLS_CA; none: plain)")

@@ -4,6 +4,7 @@ repository."""
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
@@ -41,6 +42,15 @@ def sample_photo(name: str, crop: int | tuple[int, int] | None = None) -> np.nda
             raise ValueError(f"{name} is {image.shape[:2]}, smaller than the crop {crop}")
         image = image[y:y + height, x:x + width]
     return np.ascontiguousarray(image, np.float32) / 255
+
+
+@functools.cache
+def srgb_icc_profile() -> bytes:
+    """An sRGB ICC profile, made once: lcms stamps each new one with the current second,
+    so two made a second apart differ."""
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 def shake_kernel_of(index: int) -> np.ndarray:

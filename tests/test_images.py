@@ -11,6 +11,8 @@ from PIL import Image
 from backend.errors import InvalidRequest
 from backend.images import ImageMeta, read_image, read_image_file, side_by_side, write_image
 
+from .conftest import srgb_icc_profile
+
 
 def png_16bit_rgb(path, array):
     """A minimal 16-bit RGB PNG (Pillow cannot write one)."""
@@ -92,19 +94,13 @@ def test_tiff_orientation_is_applied(tmp_path):
     np.testing.assert_array_equal(read_image(tmp_path / "o.tif"), np.rot90(image, -1))
 
 
-def fake_icc() -> bytes:
-    from PIL import ImageCms
-
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
-
 @pytest.mark.parametrize("dtype,suffix", [(np.uint8, ".jpg"), (np.uint8, ".png"),
                                           (np.uint16, ".tif")])
 def test_icc_profile_and_exif_survive_a_round_trip(tmp_path, dtype, suffix):
     exif = Image.Exif()
     exif[0x010F] = "TestCam"  # Make
     exif[0x0110] = "Model 1"  # Model
-    meta = ImageMeta(fake_icc(), exif.tobytes())
+    meta = ImageMeta(srgb_icc_profile(), exif.tobytes())
     image = np.full((8, 9, 3), 100, dtype)
     write_image(tmp_path / f"m{suffix}", image, meta=meta)
     back, back_meta = read_image_file(tmp_path / f"m{suffix}")

@@ -12,7 +12,7 @@ from backend.images import ImageMeta, read_image, read_image_file, write_image
 from backend.types import Region
 from desktop_gui.app import build
 
-from ..conftest import InvertEngine  # noqa: TID252
+from ..conftest import InvertEngine, srgb_icc_profile  # noqa: TID252
 from .helpers import drag, photo
 
 
@@ -129,16 +129,10 @@ def test_unreadable_file_is_reported_not_raised(qtbot, make_app, tmp_path, serve
     assert "cannot read" in parts.window.last_message.text
 
 
-def icc_profile() -> bytes:
-    from PIL import ImageCms
-
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
-
 def test_save_keeps_sixteen_bits_and_the_icc_profile(qtbot, server, make_app, tmp_path):
     parts = make_app(server.address)
     pixels = np.random.default_rng(3).integers(0, 65535, (64, 80, 3)).astype(np.uint16)
-    write_image(tmp_path / "deep.tif", pixels, meta=ImageMeta(icc_profile()))
+    write_image(tmp_path / "deep.tif", pixels, meta=ImageMeta(srgb_icc_profile()))
     parts.window.open_path(tmp_path / "deep.tif")
     doc = parts.workspace.document
     doc.set_selection(Region(8, 8, 40, 30))
@@ -151,7 +145,7 @@ def test_save_keeps_sixteen_bits_and_the_icc_profile(qtbot, server, make_app, tm
     assert back.dtype == np.uint16
     np.testing.assert_array_equal(back, doc.pixels)
     assert back[8, 8, 0] == 65535 - pixels[8, 8, 0] and back[0, 0, 0] == pixels[0, 0, 0]
-    assert meta.icc_profile == icc_profile()
+    assert meta.icc_profile == srgb_icc_profile()
 
 
 def test_save_as_jpeg_keeps_exif(qtbot, server, make_app, tmp_path, monkeypatch):

@@ -108,15 +108,15 @@ def test_missing_tls_certificate_is_a_clear_error(photo, tmp_path, capsys):
 
 
 def test_deblur_keeps_the_icc_profile_and_exif(server, tmp_path):
-    from tests.test_images import fake_icc
+    from .conftest import srgb_icc_profile
 
     exif = Image.Exif()
     exif[0x010F] = "TestCam"  # Make
     source, out = tmp_path / "in.jpg", tmp_path / "out.jpg"
-    Image.new("RGB", (48, 32), "gray").save(source, exif=exif, icc_profile=fake_icc())
+    Image.new("RGB", (48, 32), "gray").save(source, exif=exif, icc_profile=srgb_icc_profile())
     assert main(["deblur", str(source), "-o", str(out), "--server", server.address]) == 0
     written = Image.open(out)
-    assert written.info.get("icc_profile") == fake_icc()
+    assert written.info.get("icc_profile") == srgb_icc_profile()
     assert written.getexif()[0x010F] == "TestCam"
 
 

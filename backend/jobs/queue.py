@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 
 from ..errors import Cancelled, InternalError, OsddError, ResourceExhausted, Unavailable
 from ..types import Accepted, JobEvent, JobSpec, Queued
-from .service import DeblurService, JobRun
+from .service import CheckedJob, DeblurService, JobRun
 
 log = logging.getLogger(__name__)
 _END = object()
@@ -37,9 +37,11 @@ class JobHandle:
     """One submitted job as its submitter sees it."""
 
     def __init__(self, spec: JobSpec, started: float, owner: JobQueue,
-                 wake: Callable[[], None] | None = None, client: str = "") -> None:
+                 wake: Callable[[], None] | None = None, client: str = "",
+                 checked: CheckedJob | None = None) -> None:
         self.job_id = uuid.uuid4().hex[:12]
         self.client = client
+        self.checked = checked
         self.spec: JobSpec | None = spec
         self.started = started
         self._owner = owner
@@ -184,12 +186,15 @@ class JobQueue:
                 "try again when a job has finished")
 
     def submit(self, spec: JobSpec, started: float | None = None,
-               wake: Callable[[], None] | None = None, client: str = "") -> JobHandle:
-        """Queue a job (already checked by the service). Raises ResourceExhausted when full,
-        Unavailable when the queue is closing. ``wake`` is called (from any thread) after
-        each event is put. ``client`` names who asked: turns go client by client."""
+               wake: Callable[[], None] | None = None, client: str = "",
+               checked: CheckedJob | None = None) -> JobHandle:
+        """Queue a job. Raises ResourceExhausted when full, Unavailable when the queue is
+        closing. ``wake`` is called (from any thread) after each event is put. ``client``
+        names who asked: turns go client by client. ``checked``: what the edge's
+        DeblurService.check settled for this job, so it is not checked again (None: the
+        job is checked when it starts)."""
         handle = JobHandle(spec, time.perf_counter() if started is None else started, self,
-                           wake, client)
+                           wake, client, checked)
         with self._cond:
             self._check_room()
             self._pending.append(handle)
@@ -247,8 +252,8 @@ class JobQueue:
                 break
             self._pending.popleft()
             stop = handle._stop.is_set
-            self._running.append(_Running(handle, JobRun(self.service, handle.spec, stop,
-                                                         handle.started)))
+            run = JobRun(self.service, handle.spec, stop, handle.started, handle.checked)
+            self._running.append(_Running(handle, run))
             if handle.waited:
                 handle._put(Queued(0))
             admitted = True

@@ -178,7 +178,8 @@ def _shape(image: np.ndarray) -> tuple[int, int, int]:
 
 class JobRun:
     """One job as steps a scheduler may interleave with other jobs' steps: start() (the
-    checks and the engine's analysis of the whole image), then batch(k) for every k in
+    checks, unless ``checked`` brings those made at the edge, and the engine's analysis of
+    the whole image), then batch(k) for every k in
     range(batches), in any order, from any thread and at the same time (start first). The
     result does not depend on the order (TileAssembler). Each step gives its events, and
     finish() the Done that follows them all. Steps raise Cancelled once should_stop() is
@@ -186,9 +187,10 @@ class JobRun:
 
     def __init__(self, service: DeblurService, spec: JobSpec,
                  should_stop: Callable[[], bool] = lambda: False,
-                 started: float | None = None) -> None:
+                 started: float | None = None, checked: CheckedJob | None = None) -> None:
         self.service = service
         self.spec = spec
+        self._checked = checked
         self.should_stop = should_stop
         self.started = time.perf_counter() if started is None else started
         self.batches = 0
@@ -197,7 +199,7 @@ class JobRun:
 
     def start(self) -> Iterator[JobEvent]:
         spec = self.spec
-        job = self.service.check(spec)
+        job = self._checked or self.service.check(spec)
         self.job = job
         engine, params = job.engine, job.params
         self._colour_alpha = split_alpha(spec.image)

@@ -15,6 +15,7 @@ import grpc
 
 from ..errors import DeadlineExceeded, InternalError, InvalidRequest, OsddError
 from ..jobs.queue import JobHandle, JobQueue
+from ..jobs.service import CheckedJob
 from ..rpc import convert
 from ..rpc._pb import deblur_pb2 as pb
 from ..rpc._pb import deblur_pb2_grpc as pb_grpc
@@ -45,10 +46,10 @@ class DeblurServicer(pb_grpc.DeblurServicer):
         started = time.perf_counter()
         handle: JobHandle | None = None
         try:
-            spec = await self._receive(context)
+            spec, checked = await self._receive(context)
             woken = asyncio.Event()
             handle = self.jobs.submit(spec, started, wake=_waker(woken),
-                                      client=_client_of(context))
+                                      client=_client_of(context), checked=checked)
             del spec  # the queue holds the image now and frees it when the job ends
             max_bytes = self.service.limits.max_chunk_bytes
             while True:
@@ -71,14 +72,16 @@ class DeblurServicer(pb_grpc.DeblurServicer):
             if handle is not None:
                 handle.cancel()
 
-    async def _receive(self, context: grpc.aio.ServicerContext) -> JobSpec:
+    async def _receive(self, context: grpc.aio.ServicerContext) -> tuple[JobSpec, CheckedJob]:
+        """The job, received and checked once: its engine, parameters, kernel and keep
+        depend on the header only, so the check made before the pixels holds for them."""
         idle = self.service.limits.upload_idle_seconds
         first = await _read(context, idle)
         if first is grpc.aio.EOF or first.WhichOneof("payload") != "header":
             raise InvalidRequest("the first message of a Deblur call must be a DeblurHeader")
         upload = ImageUpload(convert.header_from_pb(first.header), self.service.limits)
         # Fail fast on engine, parameters and a full queue before receiving megabytes.
-        self.service.check(upload.probe())
+        checked = self.service.check(upload.probe())
         self.jobs.check_room()
         with self.uploads.admit(upload.header.byte_count):
             while (message := await _read(context, idle)) is not grpc.aio.EOF:
@@ -86,7 +89,7 @@ class DeblurServicer(pb_grpc.DeblurServicer):
                     raise InvalidRequest("only one DeblurHeader per call; then pixel chunks")
                 upload.add(message.chunk)
             # Checking a large float image for NaN takes a while; not on the loop.
-            return await asyncio.to_thread(upload.finish)
+            return await asyncio.to_thread(upload.finish), checked
 
 
 async def _read(context: grpc.aio.ServicerContext, idle: float):

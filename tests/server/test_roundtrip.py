@@ -118,3 +118,20 @@ def test_reflection_lists_the_services(server):
         reply = next(stub.ServerReflectionInfo(iter([request]), timeout=5))
     names = {s.name for s in reply.list_services_response.service}
     assert {"osdd.v1.Deblur", "grpc.health.v1.Health"} <= names
+
+
+def test_a_job_is_checked_once_at_the_edge(start_server, monkeypatch):
+    from backend.jobs.service import DeblurService
+
+    checks = []
+    original = DeblurService.check
+
+    def counted(self, spec):
+        checks.append(spec.image.shape)
+        return original(self, spec)
+
+    monkeypatch.setattr(DeblurService, "check", counted)
+    running = start_server()
+    image = np.zeros((40, 60, 3), np.uint8)
+    assert isinstance(list(running.client.deblur(image, engine="invert"))[-1], Done)
+    assert checks == [(40, 60, 3)]  # before the pixels arrived; not again in the queue

@@ -62,17 +62,24 @@ class BatchProgressBar:
     def __init__(self, items: list[BatchItem], stream: TextIO | None = None,
                  width: int = 30) -> None:
         self._bar = ProgressBar(stream, width)
-        self.items = items
         self.todo = sum(item.status == WAITING for item in items)
         self.started = time.monotonic()
+        # Kept from the updates, so that one costs the same however long the batch is.
+        self._finished: set[int] = set()
+        self._running: dict[int, float] = {}  # index -> fraction done
 
     def __call__(self, update: ItemUpdate) -> None:
         item = update.item
         if item.status == FAILED:
             self._bar._line(f"failed: {item.source}: {item.error}")
-        finished = sum(i.status in (DONE, FAILED) for i in self.items)
-        work = sum(1.0 if i.status in (DONE, FAILED) else i.fraction
-                   for i in self.items if i.status in (DONE, FAILED, RUNNING))
+        if item.status == RUNNING:
+            self._running[update.index] = item.fraction
+        else:
+            self._running.pop(update.index, None)
+            if item.status in (DONE, FAILED):
+                self._finished.add(update.index)
+        finished = len(self._finished)
+        work = finished + sum(self._running.values())
         share = work / self.todo if self.todo else 1.0
         elapsed = time.monotonic() - self.started
         left = f"ETA {_duration(elapsed * (1 - share) / share)}" if share > 0 else "ETA -"

@@ -4,9 +4,10 @@ side by side in one run. Prints, never asserts.
     .venv/bin/python benchmarks/batch_servers.py [--photos 24] [--size 320] [--servers 1,2,3]
 
 Each server is its own `osdd serve` process with the classical engine and one CPU
-worker; the photos are crops (at most --size square) of scikit-image's CC0 photos blurred by the project's
-camera-shake generator. On a machine with fewer cores than servers the gain stops at the
-core count: the figure shows how well the client spreads files, not a cluster's speed.
+worker; the photos are crops (at most --size square) of scikit-image's CC0 photos,
+blurred by the project's camera-shake generator. On a machine with fewer cores than
+servers the gain stops at the core count: the figure shows how well the client spreads
+files, not a cluster's speed.
 """
 
 from __future__ import annotations

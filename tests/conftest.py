@@ -91,6 +91,7 @@ class InvertEngine(Engine):
         self.gate = gate
         self.load_gate = load_gate
         self.tiles_run = 0
+        self.seeds: list[int | None] = []  # the seed of every job, in order
 
     def engine_params(self) -> tuple[ParamSpec, ...]:
         return (ParamSpec("gamma", "float", 1.0, 0.0, 1.0, "test parameter"),)
@@ -104,6 +105,8 @@ class InvertEngine(Engine):
 
     def prepare(self, image: np.ndarray, params: Mapping[str, float], seed,
                 should_stop=lambda: False) -> PreparedJob:
+        self.seeds.append(seed)
+
         def process(batch: np.ndarray) -> np.ndarray:
             if self.gate is not None:
                 self.gate.wait(10)

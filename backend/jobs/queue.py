@@ -107,10 +107,10 @@ _PIXEL_BUDGET = 1.25
 class _Running:
     """A job in progress: its handle, its steps, and which of them are taken or done."""
 
-    def __init__(self, handle: JobHandle, run: JobRun) -> None:
+    def __init__(self, handle: JobHandle, run: JobRun, pixels: int) -> None:
         self.handle = handle
         self.run = run
-        self.pixels = handle.spec.image.shape[0] * handle.spec.image.shape[1]
+        self.pixels = pixels
         self.started = False  # the start step has been taken
         self.ready = False  # ... and has finished: batches may be taken
         self.next_batch = 0
@@ -243,9 +243,6 @@ class JobQueue:
         admitted = False
         while self._pending and len(self._running) < self.max_running:
             handle = self._pending[0]
-            if handle.spec is None:
-                self._pending.popleft()
-                continue
             pixels = handle.spec.image.shape[0] * handle.spec.image.shape[1]
             in_progress = sum(job.pixels for job in self._running)
             if self._running and in_progress + pixels > self._budget:
@@ -253,7 +250,7 @@ class JobQueue:
             self._pending.popleft()
             stop = handle._stop.is_set
             run = JobRun(self.service, handle.spec, stop, handle.started, handle.checked)
-            self._running.append(_Running(handle, run))
+            self._running.append(_Running(handle, run, pixels))
             if handle.waited:
                 handle._put(Queued(0))
             admitted = True

@@ -179,11 +179,10 @@ def _shape(image: np.ndarray) -> tuple[int, int, int]:
 class JobRun:
     """One job as steps a scheduler may interleave with other jobs' steps: start() (the
     checks, unless ``checked`` brings those made at the edge, and the engine's analysis of
-    the whole image), then batch(k) for every k in
-    range(batches), in any order, from any thread and at the same time (start first). The
-    result does not depend on the order (TileAssembler). Each step gives its events, and
-    finish() the Done that follows them all. Steps raise Cancelled once should_stop() is
-    true."""
+    the whole image), then batch(k) for every k in range(batches), in any order, from any
+    thread and at the same time (start first). The result does not depend on the order
+    (TileAssembler). Each step gives its events, and finish() the Done that follows them
+    all. Steps raise Cancelled once should_stop() is true."""
 
     def __init__(self, service: DeblurService, spec: JobSpec,
                  should_stop: Callable[[], bool] = lambda: False,
@@ -207,11 +206,10 @@ class JobRun:
         log.info("job %dx%dx%d %s on %s", width, height, spec.image.shape[2],
                  spec.pixel_type.value, engine.name)
         yield Progress(0, 0, "analysing")
-        self._working = to_float(self._colour_alpha[0])
+        working = to_float(self._colour_alpha[0])
         t0 = time.perf_counter()
         given = {} if job.kernel is None else {"kernel": job.kernel}
-        self.prepared = engine.prepare(self._working, params, spec.seed, self.should_stop,
-                                       **given)
+        self.prepared = engine.prepare(working, params, spec.seed, self.should_stop, **given)
         self._busy += time.perf_counter() - t0
         size = engine.batch_size(job.plan.rows.size, job.plan.cols.size)
         self._process = MemoryFallback(self.prepared.process, size, engine.multiple,
@@ -219,7 +217,7 @@ class JobRun:
         self._assembler = TileAssembler(job.plan)
         self._batches = tile_batches(job.plan, size)
         self.batches = len(self._batches)
-        self._area = self._working[job.area.slices]
+        self._area = working[job.area.slices]
         yield Progress(0, len(job.plan.tiles), "deblurring", self.prepared.note)
 
     def batch(self, index: int,
@@ -246,8 +244,9 @@ class JobRun:
             events += [part for result in results
                        if (part := _kept_part(result, job.area, job.keep, self.spec.pixel_type,
                                               alpha)) is not None]
-            for event in events if emit is not None else ():
-                emit(event)
+            if emit is not None:
+                for event in events:
+                    emit(event)
         return events
 
     def finish(self) -> Done:

@@ -220,9 +220,10 @@ class TileAssembler:
 
     def _region(self, k: int) -> np.ndarray:
         region = self._outputs[k]
-        channels = next(iter(self._weighted.values())).shape[2]
+        tiles = sorted(self._needed[k])
+        channels = self._weighted[tiles[0]].shape[2]
         out = np.zeros((region.height, region.width, channels), np.float32)
-        for s in sorted(self._needed[k]):
+        for s in tiles:
             part = self._tiles[s].intersect(region)
             out[part.relative_to(region).slices] += \
                 self._weighted[s][part.relative_to(self._tiles[s]).slices]

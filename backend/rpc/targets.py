@@ -46,7 +46,8 @@ def parse_target(address: str) -> Target:
     if len(names) == 1:
         _split(names[0])
         return Target(names[0], 1)
-    resolved = [_resolve(*_split(name)) for name in names]
+    splits = [_split(name) for name in names]
+    resolved = [_resolve(host, port) for host, port in splits]
     family = "ipv4" if all(":" not in host for host, _ in resolved) else "ipv6"
     if family == "ipv6" and any(":" not in host for host, _ in resolved):
         raise ConfigError(f"servers {address!r} mix IPv4 and IPv6 addresses; list servers "
@@ -54,7 +55,7 @@ def parse_target(address: str) -> Target:
     listed = ",".join(f"[{host}]:{port}" if family == "ipv6" else f"{host}:{port}"
                       for host, port in resolved)
     # TLS checks every server's certificate against the first name given.
-    return Target(f"{family}:{listed}", len(names), tls_name=_split(names[0])[0])
+    return Target(f"{family}:{listed}", len(names), tls_name=splits[0][0])
 
 
 def _split(address: str) -> tuple[str, int]:

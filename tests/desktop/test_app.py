@@ -336,14 +336,8 @@ def test_a_malformed_server_address_is_explained_and_the_connection_kept(qtbot, 
 
 def test_the_seed_set_in_the_panel_reaches_the_engine(qtbot, start_server, make_app,
                                                       tmp_path):
-    seeds = []
-
-    class SeedSpy(InvertEngine):
-        def prepare(self, image, params, seed, should_stop=lambda: False):
-            seeds.append(seed)
-            return super().prepare(image, params, seed, should_stop)
-
-    parts = make_app(start_server([SeedSpy()]).address)
+    engine = InvertEngine()
+    parts = make_app(start_server([engine]).address)
     photo(tmp_path / "p.png")
     parts.window.open_path(tmp_path / "p.png")
     parts.window.settings_panel.seed_box.setValue(7)
@@ -353,4 +347,4 @@ def test_the_seed_set_in_the_panel_reaches_the_engine(qtbot, start_server, make_
     assert parts.window.settings_panel.seed_box.text() == "none"
     parts.window.deblur()
     finish_job(qtbot, parts)
-    assert seeds == [7, None]
+    assert engine.seeds == [7, None]

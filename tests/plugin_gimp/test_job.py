@@ -125,14 +125,7 @@ def test_a_tile_size_the_engine_cannot_take_is_sent_as_one_it_can(server):
 def test_token_and_seed_of_the_plug_in_reach_a_protected_server(start_server, monkeypatch):
     from ..conftest import InvertEngine  # noqa: TID252
 
-    class SeedSpy(InvertEngine):
-        seeds: list = []
-
-        def prepare(self, image, params, seed, should_stop=lambda: False):
-            self.seeds.append(seed)
-            return super().prepare(image, params, seed, should_stop)
-
-    engine = SeedSpy()
+    engine = InvertEngine()
     running = start_server([engine], token="s3cret")
     monkeypatch.delenv("OSDD_TOKEN", raising=False)  # the bridge may not fall back on it
     image, layer, _ = _photo()

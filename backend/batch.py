@@ -175,8 +175,8 @@ class BatchRun:
     def _deblur(self, index: int, item: BatchItem) -> Iterator[ItemUpdate]:
         image, meta = read_image_file(item.source)
         o = self._options
-        call = self._client.deblur_region(image, None, margin=o.margin, engine=o.engine,
-                                          params=o.params, seed=o.seed)
+        # A whole file is sent as it is: no region, so no context to cut or copy.
+        call = self._client.deblur(image, engine=o.engine, params=o.params, seed=o.seed)
         with self._lock:
             self._calls.add(call)
         if self._cancelled.is_set():

@@ -180,9 +180,8 @@ class DeblurServer:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _on_ready(self) -> None:
-        # Called on the worker thread once the engines are loaded.
-        asyncio.run_coroutine_threadsafe(
-            self._health(health_pb2.HealthCheckResponse.SERVING), self._loop).result()
+        # Called on the queue's thread once the engines are loaded.
+        self._run(self._health(health_pb2.HealthCheckResponse.SERVING))
         log.info("serving")
 
     async def _health(self, status: int) -> None:

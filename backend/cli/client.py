@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import OsddError
 from ..types import DEFAULT_MARGIN, JobOptions
-from .options import add_client_options, client
+from .options import add_client_options, add_engine_options, client, engine_options
 
 
 def add_commands(sub) -> None:
@@ -43,8 +43,16 @@ def add_commands(sub) -> None:
     batch.add_argument("--redo", action="store_true",
                        help="deblur files again even when their result exists")
     batch.add_argument("--workers", type=int,
-                       help="files deblurred at once (default: one per server given)")
+                       help="files deblurred at once (default: one per server given; with "
+                            "--ray, one per GPU of the cluster, else one per node)")
+    batch.add_argument("--ray", metavar="ADDRESS",
+                       help="run the batch on a Ray cluster instead of servers: auto (the "
+                            "cluster this machine is in), ray://HOST:PORT, or local (a Ray "
+                            "instance on this machine); each Ray worker loads the engines "
+                            "(--weights, --device: below), and every worker must see the "
+                            "input and output folders. Needs the cluster extra")
     add_client_options(batch)
+    add_engine_options(batch)
     batch.set_defaults(run=_batch)
 
     info = sub.add_parser("info", help="show a server's engines, parameters and limits")
@@ -127,7 +135,6 @@ def _deblur_job(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from ..batch import FAILED, BatchRun, plan_batch, summary
-    from ..progress_bar import BatchProgressBar
 
     options = _job_options(args)
     if not args.input.is_dir():
@@ -139,21 +146,36 @@ def _batch(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise OsddError(f"cannot make the output folder {args.output}: {exc}") from None
     items = plan_batch([args.input], args.output, recursive=True, redo=args.redo)
-    with _terminate_as_interrupt(), client(args) as remote:
-        run = BatchRun(remote, items, options, args.workers or remote.resends + 1)
-        progress = BatchProgressBar(items)
-        try:
-            for update in run.run():
-                progress(update)
-        except KeyboardInterrupt:
-            progress.close()
-            print(summary(items), file=sys.stderr)
-            print("stopped; finished files are kept: run the same command again to resume",
-                  file=sys.stderr)
-            raise
-        progress.close()
+    with _terminate_as_interrupt():
+        if args.ray:
+            from ..cluster import run_on_ray
+
+            _report(items, run_on_ray(items, options, engine_options(args), args.ray,
+                                      args.workers))
+        else:
+            with client(args) as remote:
+                run = BatchRun(remote, items, options, args.workers or remote.resends + 1)
+                _report(items, run.run())
     print(summary(items), file=sys.stderr)
     return 1 if any(item.status == FAILED for item in items) else 0
+
+
+def _report(items: list, updates: Iterator) -> None:
+    """Show a batch's updates as a progress bar; on Ctrl-C, say how to resume."""
+    from ..batch import summary
+    from ..progress_bar import BatchProgressBar
+
+    progress = BatchProgressBar(items)
+    try:
+        for update in updates:
+            progress(update)
+    except KeyboardInterrupt:
+        progress.close()
+        print(summary(items), file=sys.stderr)
+        print("stopped; finished files are kept: run the same command again to resume",
+              file=sys.stderr)
+        raise
+    progress.close()
 
 
 @contextmanager

@@ -1,0 +1,137 @@
+"""`osdd batch --ray`: the same batch as a Ray Data pipeline, for collections beyond what a
+few servers get through. Each Ray worker hosts its own engines (loaded once, on the device
+Ray gave it) and deblurs whole files read from and written to storage every worker sees;
+this process plans the batch (files already done are skipped, as for servers), streams
+the list and reports each file as it finishes. Needs the `cluster` extra (ray[data])."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .batch import DONE, FAILED, WAITING, BatchItem, ItemUpdate
+from .engine.registry import EngineOptions, build_engines
+from .errors import ConfigError, OsddError
+from .images import read_image_file, write_image
+from .jobs.params import resolve_params
+from .types import JobOptions, JobSpec
+
+log = logging.getLogger(__name__)
+#: `--ray local`: start a private Ray instance on this machine for the batch.
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class RayPlan:
+    """How the batch is spread: ``workers`` Ray actors, each with these resources."""
+
+    workers: int
+    cpus: float
+    gpus: float
+
+
+def plan_workers(resources: dict[str, float], nodes: int, workers: int | None) -> RayPlan:
+    """One actor per GPU of the cluster, or, without GPUs, one per node; each CPU actor
+    gets its share of the CPUs (an engine's FFTs use every core it is given)."""
+    gpus = int(resources.get("GPU", 0))
+    cpus = max(1.0, float(resources.get("CPU", 1)))
+    if workers is None:
+        workers = gpus or max(1, nodes)
+    if gpus:
+        return RayPlan(workers, 1.0, 1.0)
+    return RayPlan(workers, max(1.0, float(cpus // workers)), 0.0)
+
+
+def check_job(options: JobOptions, engine_options: EngineOptions) -> None:
+    """Refuse an unknown engine, missing weights or a bad parameter here, before any
+    cluster work (engines are built, not loaded: that happens on the workers)."""
+    engines = build_engines(None if options.engine == "auto" else [options.engine],
+                            engine_options)
+    resolve_params(engines[0].info(), options.params)
+
+
+def run_on_ray(items: list[BatchItem], options: JobOptions, engine_options: EngineOptions,
+               address: str, workers: int | None = None) -> Iterator[ItemUpdate]:
+    """Deblur every waiting item on the Ray cluster at ``address`` ("auto", "ray://...",
+    or LOCAL). Yields an update per file as it finishes; a file's failure fails only it."""
+    check_job(options, engine_options)
+    waiting = [i for i, item in enumerate(items) if item.status == WAITING]
+    if not waiting:
+        return
+    ray = _ray()
+    started = not ray.is_initialized()
+    if started:
+        try:
+            ray.init(address=None if address == LOCAL else address, include_dashboard=False,
+                     log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+    try:
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the batch's own bar reports progress
+        nodes = sum(node["Alive"] for node in ray.nodes())
+        plan = plan_workers(ray.cluster_resources(), nodes, workers)
+        log.info("ray batch: %d workers, %.0f CPU and %.0f GPU each", plan.workers, plan.cpus,
+                 plan.gpus)
+        files = ray.data.from_items([{"index": i, "source": str(items[i].source),
+                                      "output": str(items[i].output)} for i in waiting])
+        results = files.map_batches(
+            FileDeblurrer, fn_constructor_kwargs={"options": options,
+                                                  "engine_options": engine_options},
+            batch_size=1, concurrency=plan.workers, num_cpus=plan.cpus, num_gpus=plan.gpus)
+        for row in results.iter_rows():
+            index, error = int(row["index"]), str(row["error"])
+            item = items[index]
+            item.status, item.error = (FAILED, error) if error else (DONE, "")
+            item.fraction = 0.0 if error else 1.0
+            yield ItemUpdate(index, replace(item))
+    finally:
+        if started:
+            ray.shutdown()
+
+
+class FileDeblurrer:
+    """The work of one Ray actor: engines loaded once, then whole files in, files out, as a
+    DeblurService runs them in a server. Returns an error text per file ("" when done)."""
+
+    def __init__(self, options: JobOptions, engine_options: EngineOptions) -> None:
+        from .jobs.service import DeblurService
+
+        names = None if options.engine == "auto" else [options.engine]
+        self._service = DeblurService(build_engines(names, engine_options))
+        self._service.load()
+        self._options = options
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
+        errors = [self.deblur_file(Path(source), Path(output))
+                  for source, output in zip(batch["source"], batch["output"], strict=True)]
+        return {"index": list(batch["index"]), "error": errors}
+
+    def deblur_file(self, source: Path, output: Path) -> str:
+        try:
+            image, meta = read_image_file(source)
+            o = self._options
+            pixels = image if image.ndim == 3 else image[:, :, None]
+            out, _ = self._service.deblur(JobSpec(pixels, o.engine, o.params, o.seed))
+            output.parent.mkdir(parents=True, exist_ok=True)
+            write_image(output, out if image.ndim == 3 else out[:, :, 0], meta=meta)
+            return ""
+        except OsddError as exc:
+            return str(exc)
+        except Exception as exc:  # one odd file must not end the batch
+            log.exception("ray batch: %s failed", source)
+            return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise ConfigError("osdd batch --ray needs Ray: pip install 'osdd-deblur[cluster]' "
+                          "(ray[data])") from None
+    return ray

@@ -1,0 +1,76 @@
+"""`osdd batch --ray`: the batch as a Ray Data pipeline on a local Ray instance, each Ray
+worker hosting the classical engine; the same files as a server would give, the tree
+kept, finished files skipped, a broken file failing alone."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from backend.batch import WAITING, BatchItem
+from backend.cli import main
+from backend.cluster import RayPlan, plan_workers, run_on_ray
+from backend.engine.classical import ClassicalEngine
+from backend.engine.registry import EngineOptions
+from backend.errors import ConfigError
+from backend.images import read_image, write_image
+from backend.jobs.service import DeblurService
+from backend.train.data.protocol import protocol_blur
+from backend.types import JobOptions, JobSpec
+
+from .conftest import sample_photo, shake_kernel_of
+
+
+def shaken(name: str) -> np.ndarray:
+    """A 160 px crop of a CC0 photo shaken by a 17 px kernel, as 8-bit pixels."""
+    blurred = protocol_blur(sample_photo(name, 160), shake_kernel_of(0), seed=1)
+    return np.round(np.clip(blurred, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.mark.slow
+def test_a_folder_is_deblurred_on_a_local_ray_instance(tmp_path, capsys):
+    source, out = tmp_path / "in", tmp_path / "out"
+    photos = {"a.png": shaken("camera"), "trip/b.png": shaken("astronaut")}
+    for name, pixels in photos.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        write_image(source / name, pixels)
+    (source / "trip" / "broken.png").write_bytes(b"not a png")
+
+    assert main(["batch", str(source), str(out), "--ray", "local", "--workers", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "2 done, 1 failed" in err and "broken.png" in err
+    local = DeblurService([ClassicalEngine()])
+    for name, pixels in photos.items():
+        expected, _ = local.deblur(JobSpec(pixels))
+        result = read_image(out / name)
+        np.testing.assert_array_equal(result, expected)  # as a server would deblur it
+        assert np.abs(result.astype(int) - pixels).mean() > 1  # and it was deblurred
+
+    before = {name: (out / name).stat().st_mtime_ns for name in photos}
+    assert main(["batch", str(source), str(out), "--ray", "local"]) == 1
+    assert "2 skipped, 1 failed" in capsys.readouterr().err
+    assert {name: (out / name).stat().st_mtime_ns for name in photos} == before
+
+
+def test_workers_follow_the_cluster():
+    assert plan_workers({"CPU": 32, "GPU": 4}, nodes=2, workers=None) == RayPlan(4, 1.0, 1.0)
+    assert plan_workers({"CPU": 32}, nodes=2, workers=None) == RayPlan(2, 16.0, 0.0)
+    assert plan_workers({"CPU": 2}, nodes=1, workers=4) == RayPlan(4, 1.0, 0.0)
+
+
+def test_a_bad_job_is_refused_before_any_cluster_work(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    write_image(tmp_path / "in" / "a.png", shaken("camera"))
+    assert main(["batch", str(tmp_path / "in"), str(tmp_path / "out"), "--ray",
+                 "ray://nowhere.invalid:10001", "--param", "strength=7"]) == 1
+    assert "strength" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "a.png").exists()
+
+
+def test_without_ray_the_user_is_told_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    items = [BatchItem(tmp_path / "a.png", tmp_path / "out.png", WAITING)]
+    with pytest.raises(ConfigError, match=r"osdd-deblur\[cluster\]"):
+        list(run_on_ray(items, JobOptions(), EngineOptions(), "local"))

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import Cancelled, InternalError, InvalidRequest, OsddError, Unavailable
-from .images import read_image_file, write_image
+from .images import ImageMeta, read_image_file, write_image
 from .rpc.client import DeblurCall, DeblurClient
 from .types import Done, JobOptions, Progress, TileResult
 
@@ -169,8 +169,7 @@ class BatchRun:
             else:
                 yield self._set(index, FAILED, str(exc))
         except Exception as exc:  # one odd file must not end the batch
-            log.exception("batch item %s failed", self.items[index].source)
-            yield self._set(index, FAILED, f"unexpected {type(exc).__name__}: {exc}")
+            yield self._set(index, FAILED, unexpected_failure(self.items[index].source, exc))
 
     def _deblur(self, index: int, item: BatchItem) -> Iterator[ItemUpdate]:
         image, meta = read_image_file(item.source)
@@ -182,7 +181,7 @@ class BatchRun:
         if self._cancelled.is_set():
             call.cancel()
         try:
-            out = np.array(image if image.ndim == 3 else image[:, :, None])
+            out = np.array(with_channels(image))
             for event in call:
                 if isinstance(event, TileResult):
                     out[event.region.slices] = event.pixels
@@ -190,9 +189,7 @@ class BatchRun:
                     yield self._set(index, RUNNING,
                                     fraction=event.tiles_done / event.tiles_total)
                 elif isinstance(event, Done):
-                    item.output.parent.mkdir(parents=True, exist_ok=True)
-                    write_image(item.output, out[:, :, 0] if image.ndim == 2 else out,
-                                meta=meta)
+                    save_result(item.output, image, out, meta)
                     yield self._set(index, DONE)
                     return
         finally:
@@ -212,6 +209,24 @@ class BatchRun:
             if status == DONE:
                 item.fraction = 1.0
             return ItemUpdate(index, replace(item))
+
+
+def with_channels(image: np.ndarray) -> np.ndarray:
+    """A file's pixels as a job takes them: HxWxC (a grey file's HxW gets one channel)."""
+    return image if image.ndim == 3 else image[:, :, None]
+
+
+def save_result(output: Path, image: np.ndarray, out: np.ndarray, meta: ImageMeta) -> None:
+    """Write a file's result (HxWxC) shaped as its input ``image`` was, with the input's
+    metadata, making the output's folders."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_image(output, out[:, :, 0] if image.ndim == 2 else out, meta=meta)
+
+
+def unexpected_failure(source: Path, exc: Exception) -> str:
+    """Log a file's unforeseen failure (a bug, not a bad file) and say it in one line."""
+    log.exception("batch item %s failed", source)
+    return f"unexpected {type(exc).__name__}: {exc}"
 
 
 def summary(items: list[BatchItem]) -> str:

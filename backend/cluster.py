@@ -13,10 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch import DONE, FAILED, WAITING, BatchItem, ItemUpdate
+from .batch import (
+    DONE,
+    FAILED,
+    WAITING,
+    BatchItem,
+    ItemUpdate,
+    save_result,
+    unexpected_failure,
+    with_channels,
+)
+from .engine.base import Engine
 from .engine.registry import EngineOptions, build_engines
 from .errors import ConfigError, OsddError
-from .images import read_image_file, write_image
+from .images import read_image_file
 from .jobs.params import resolve_params
 from .types import JobOptions, JobSpec
 
@@ -49,9 +59,13 @@ def plan_workers(resources: dict[str, float], nodes: int, workers: int | None) -
 def check_job(options: JobOptions, engine_options: EngineOptions) -> None:
     """Refuse an unknown engine, missing weights or a bad parameter here, before any
     cluster work (engines are built, not loaded: that happens on the workers)."""
-    engines = build_engines(None if options.engine == "auto" else [options.engine],
-                            engine_options)
-    resolve_params(engines[0].info(), options.params)
+    resolve_params(_engines(options, engine_options)[0].info(), options.params)
+
+
+def _engines(options: JobOptions, engine_options: EngineOptions) -> list[Engine]:
+    """The engines a worker hosts: the one the job names, or the default set for auto."""
+    return build_engines(None if options.engine == "auto" else [options.engine],
+                         engine_options)
 
 
 def run_on_ray(items: list[BatchItem], options: JobOptions, engine_options: EngineOptions,
@@ -101,8 +115,7 @@ class FileDeblurrer:
     def __init__(self, options: JobOptions, engine_options: EngineOptions) -> None:
         from .jobs.service import DeblurService
 
-        names = None if options.engine == "auto" else [options.engine]
-        self._service = DeblurService(build_engines(names, engine_options))
+        self._service = DeblurService(_engines(options, engine_options))
         self._service.load()
         self._options = options
 
@@ -115,16 +128,14 @@ class FileDeblurrer:
         try:
             image, meta = read_image_file(source)
             o = self._options
-            pixels = image if image.ndim == 3 else image[:, :, None]
-            out, _ = self._service.deblur(JobSpec(pixels, o.engine, o.params, o.seed))
-            output.parent.mkdir(parents=True, exist_ok=True)
-            write_image(output, out if image.ndim == 3 else out[:, :, 0], meta=meta)
+            out, _ = self._service.deblur(JobSpec(with_channels(image), o.engine, o.params,
+                                                  o.seed))
+            save_result(output, image, out, meta)
             return ""
         except OsddError as exc:
             return str(exc)
         except Exception as exc:  # one odd file must not end the batch
-            log.exception("ray batch: %s failed", source)
-            return f"unexpected {type(exc).__name__}: {exc}"
+            return unexpected_failure(source, exc)
 
 
 def _ray():

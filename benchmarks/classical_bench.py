@@ -5,7 +5,7 @@
 Prints, per image: blurred input, unsharp masking, this engine (blind), this engine's
 deconvolution with the TRUE kernel (upper bound), as PSNR / SSIM, plus the blind engine's
 seconds per megapixel; then the mean row and the end-to-end s/MP on a ~2 MP photo.
-Protocol: /work/shared/data/README.md. It measures and prints; it does not pass/fail.
+Protocol: the data folder's README.md (``--data``). It measures and prints; it does not pass/fail.
 """
 
 from __future__ import annotations

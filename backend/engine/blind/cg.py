@@ -1,7 +1,7 @@
 """Conjugate gradients for the blind core's symmetric positive-definite systems: the kernel
 update (on the kernel's support) and the deconvolution's x step when clipped pixels leave
 its data term (on the padded image). Operators are callables, so each caller applies its
-own with FFTs."""
+own with FFTs. Works on NumPy arrays and torch tensors alike."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def conjugate_gradients(apply: Operator, b: np.ndarray, x: np.ndarray, steps: in
     falls below ``stop_below``."""
     r = b - apply(x)
     z = r if precondition is None else precondition(r)
-    p = z.copy()
+    p = 1.0 * z  # a copy, for either kind of array
     rz = float((r * z).sum())
     for _ in range(steps):
         ap = apply(p)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
 from scipy import ndimage
 
 from ...errors import Cancelled
@@ -28,22 +29,28 @@ _RATIO = np.sqrt(0.5)
 def l0_latent(y_f: np.ndarray, k_otf: np.ndarray, g: tuple[np.ndarray, np.ndarray],
               shape: tuple[int, int], lam: float, kappa: float = 2.0,
               beta_max: float = 1e5) -> np.ndarray:
-    """argmin_x ||k*x - y||^2 + lam ||grad x||_0 (circular), by half-quadratic splitting."""
-    gx, gy = g
-    num0 = np.conj(k_otf) * y_f
-    den_k = (np.abs(k_otf) ** 2).astype(np.float32)
-    den_g = (np.abs(gx) ** 2 + np.abs(gy) ** 2).astype(np.float32)
-    x = F.irfft2(num0 / (den_k + 1e-3 * den_g), shape)
+    """argmin_x ||k*x - y||^2 + lam ||grad x||_0 (circular), by half-quadratic splitting.
+
+    In torch throughout: its FFTs and elementwise ops were 2x faster than NumPy's here, and
+    this loop is most of the estimator's time."""
+    gx, gy = (F.tensor(a) for a in g)
+    k = F.tensor(k_otf)
+    num0 = k.conj() * F.tensor(y_f)
+    den_k = k.abs().square()
+    den_g = gx.abs().square() + gy.abs().square()
+    x = torch.fft.irfft2(num0 / (den_k + 1e-3 * den_g), s=shape)
     beta = 2.0 * lam
     while beta < beta_max:
-        h, v = F.dx(x), F.dy(x)
-        small = h * h + v * v < lam / beta
-        h[small] = 0.0
-        v[small] = 0.0
-        num = num0 + beta * F.rfft2(F.div_t(h, v))
-        x = F.irfft2(num / (den_k + beta * den_g), shape)
+        h = x.roll(-1, 1) - x
+        v = x.roll(-1, 0) - x
+        keep = h * h + v * v >= lam / beta
+        h = h * keep
+        v = v * keep
+        div = (h.roll(1, 1) - h) + (v.roll(1, 0) - v)
+        num = num0 + beta * torch.fft.rfft2(div)
+        x = torch.fft.irfft2(num / (den_k + beta * den_g), s=shape)
         beta *= kappa
-    return x
+    return x.numpy()
 
 
 def select_edges(hx: np.ndarray, hy: np.ndarray, ks: int, per_bin: float
@@ -79,26 +86,29 @@ def kernel_update(x: np.ndarray, y_grads_f: tuple[np.ndarray, np.ndarray], k0: n
     hx, hy = F.dx(x), F.dy(x)
     if edges > 0:
         hx, hy = select_edges(hx, hy, k0.shape[0], edges)
-    lx = F.rfft2(hx)
-    ly = F.rfft2(hy)
-    bx, by = y_grads_f
     ks = k0.shape[0]
-    r = ks // 2
-    if mask is not None:
-        bx, by = F.rfft2(mask * F.irfft2(bx, shape)), F.rfft2(mask * F.irfft2(by, shape))
-    rhs = _crop_support(F.irfft2(np.conj(lx) * bx + np.conj(ly) * by, shape), ks)
-    auto = (np.abs(lx) ** 2 + np.abs(ly) ** 2).astype(np.float32)
+    # The ks x ks neighbourhood of the origin of a circular array, as indices.
+    rows = torch.arange(-(ks // 2), ks // 2 + 1) % shape[0]
+    cols = torch.arange(-(ks // 2), ks // 2 + 1) % shape[1]
+    support = (rows[:, None], cols[None, :])
+    lxy = torch.fft.rfft2(torch.stack([F.tensor(hx), F.tensor(hy)]))
+    bxy = torch.stack([F.tensor(b) for b in y_grads_f])
+    m = None if mask is None else F.tensor(mask)
+    if m is not None:
+        bxy = torch.fft.rfft2(m * torch.fft.irfft2(bxy, s=shape))
+    rhs = torch.fft.irfft2((lxy.conj() * bxy).sum(0), s=shape)[support].numpy()
+    auto = lxy.abs().square().sum(0)
 
     def normal_op(k: np.ndarray) -> np.ndarray:
-        full = np.zeros(shape, np.float32)
-        full[:ks, :ks] = k
-        kf = F.rfft2(np.roll(full, (-r, -r), axis=(0, 1)))
-        if mask is None:
+        full = torch.zeros(shape)
+        full[support] = F.tensor(k)
+        kf = torch.fft.rfft2(full)
+        if m is None:
             back = auto * kf
         else:
-            back = (np.conj(lx) * F.rfft2(mask * F.irfft2(lx * kf, shape))
-                    + np.conj(ly) * F.rfft2(mask * F.irfft2(ly * kf, shape)))
-        return _crop_support(F.irfft2(back, shape), ks) + weight * k
+            back = (lxy.conj() * torch.fft.rfft2(m * torch.fft.irfft2(lxy * kf, s=shape))
+                    ).sum(0)
+        return torch.fft.irfft2(back, s=shape)[support].numpy() + weight * k
 
     k = conjugate_gradients(normal_op, rhs, k0.astype(np.float32), cg_iters,
                             stop_below=1e-12 * max(float((rhs * rhs).sum()), 1e-30))
@@ -115,12 +125,6 @@ def _interior(shape: tuple[int, int], inner: tuple[slice, slice]) -> np.ndarray:
     rows, cols = inner
     mask[rows.start + 1:rows.stop - 1, cols.start + 1:cols.stop - 1] = 1.0
     return mask
-
-
-def _crop_support(full: np.ndarray, ks: int) -> np.ndarray:
-    """The ks x ks neighbourhood of the origin of a circular array, centred."""
-    r = ks // 2
-    return np.roll(full, (r, r), axis=(0, 1))[:ks, :ks]
 
 
 def clean_kernel(k: np.ndarray, rel_thresh: float = 0.05) -> np.ndarray:

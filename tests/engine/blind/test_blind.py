@@ -78,6 +78,17 @@ def test_strength_zero_is_identity(case) -> None:
     np.testing.assert_array_equal(deconvolve(blurred, est, 0.0), blurred)
 
 
+def test_barely_trusted_doubtful_kernel_leaves_the_photo_as_it_was(case) -> None:
+    # A doubtful estimate scaled to a sliver of strength: a faint copy of a wrong kernel
+    # cannot sharpen, so the photo comes back untouched; a little more strength is used.
+    _, blurred, k, _ = case
+    sliver = BlurEstimate(kernel=k, confident=False, fallback_strength=0.1,
+                          strength_scale=0.015)
+    np.testing.assert_array_equal(deconvolve(blurred, sliver), np.clip(blurred, 0, 1))
+    some = BlurEstimate(kernel=k, confident=False, fallback_strength=0.1, strength_scale=0.1)
+    assert not np.array_equal(deconvolve(blurred, some), np.clip(blurred, 0, 1))
+
+
 def test_deterministic(case) -> None:
     _, blurred, _, est = case
     again = estimate_blur(luma(blurred), max_kernel_size=21)

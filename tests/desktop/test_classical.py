@@ -29,7 +29,7 @@ def test_classical_engine_deblurs_only_the_selected_region(qtbot, start_server, 
         region = Region(120, 80, 160, 140)
         doc.set_selection(region)
         parts.window.deblur()
-        qtbot.waitUntil(lambda: not parts.workspace.busy, timeout=90_000)
+        qtbot.waitUntil(lambda: not parts.workspace.busy, timeout=180_000)  # a slow CPU
         assert parts.window.last_message is None
         changed = np.any(doc.pixels != before, axis=2)
         inside = np.zeros_like(changed)

@@ -70,19 +70,31 @@ _REFILL_STEPS = 3
 _REFILL_OVERRELAX = 1.8
 
 
-def shrink_hyper_laplacian(v: torch.Tensor, beta: float, alpha: float = _ALPHA
-                           ) -> torch.Tensor:
-    """Elementwise argmin_w |w|^alpha + beta/2 (w - v)^2 (generalised soft thresholding)."""
+def shrink_hyper_laplacian(v: np.ndarray, beta: float, alpha: float = _ALPHA) -> np.ndarray:
+    """Elementwise argmin_w |w|^alpha + beta/2 (w - v)^2 (generalised soft thresholding).
+
+    In NumPy, not torch: torch's power splits the array over its threads and rounds the
+    pieces' ends differently, so the result followed the thread count."""
     lam = 1.0 / beta
     tau = (2 * lam * (1 - alpha)) ** (1 / (2 - alpha)) \
         + lam * alpha * (2 * lam * (1 - alpha)) ** ((alpha - 1) / (2 - alpha))
-    a = v.abs()
-    w = a
+    a = np.abs(v).astype(np.float32, copy=False)
+    w = a.copy()
+    t = np.empty_like(a)
     # Fixed-point w = |v| - lam*alpha*w^(alpha-1), started at |v|; converges in a few steps.
+    # In place: this runs twice per splitting step on every pixel, and temporaries cost.
     for _ in range(3):
-        w = a - lam * alpha * w.clamp_min(1e-6).pow(alpha - 1)
-    w = torch.where(a <= tau, 0.0, w.clamp_min(0.0))
-    return w.copysign(v)
+        np.maximum(w, np.float32(1e-6), out=t)
+        np.power(t, np.float32(alpha - 1), out=t)
+        t *= np.float32(lam * alpha)
+        np.subtract(a, t, out=w)
+    np.maximum(w, np.float32(0), out=w)
+    w[a <= tau] = 0
+    return np.copysign(w, v, out=w)
+
+
+def _shrink(v: torch.Tensor, beta: float) -> torch.Tensor:
+    return torch.from_numpy(shrink_hyper_laplacian(v.numpy(), beta))
 
 
 def deconv_channel(img: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarray:
@@ -107,8 +119,8 @@ def deconv_channel(img: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarra
     clipped = clipped if bool(clipped.any()) else None
     x = yp
     for beta in _betas(extra=_CLIP_EXTRA if clipped is not None else 0):
-        wx = shrink_hyper_laplacian(x.roll(-1, 1) - x, beta)
-        wy = shrink_hyper_laplacian(x.roll(-1, 0) - x, beta)
+        wx = _shrink(x.roll(-1, 1) - x, beta)
+        wy = _shrink(x.roll(-1, 0) - x, beta)
         prior = beta * torch.fft.rfft2((wx.roll(1, 1) - wx) + (wy.roll(1, 0) - wy))
         den = den_k + beta * den_g
         if clipped is None:

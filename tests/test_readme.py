@@ -22,7 +22,7 @@ def test_python_example_runs_against_a_live_server(start_server, tmp_path):
     code = code.replace("127.0.0.1:50051", running.address)
     shutil.copy(SAMPLE, tmp_path / "photo.png")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     sharp = np.asarray(Image.open(tmp_path / "sharp.png"))
     assert sharp.shape == np.asarray(Image.open(SAMPLE)).shape

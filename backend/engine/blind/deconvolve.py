@@ -102,7 +102,8 @@ def deconv_channel(img: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarra
     where the data term covers the observed pixels only (the blur mixed light from outside
     the frame into those near its border) and a clipped pixel bounds k*x from below only.
 
-    In torch: its FFTs and elementwise ops (on every core) took half NumPy's time here."""
+    In torch: with its FFTs and elementwise ops on every core, a 2 MP photo's deconvolution
+    took 1.3-1.5x less time than in NumPy and scipy."""
     margin = kernel.shape[0]
     yp_np, inner = F.pad_periodic(img, margin, spectral=True)
     shape = yp_np.shape
@@ -119,9 +120,7 @@ def deconv_channel(img: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarra
     clipped = clipped if bool(clipped.any()) else None
     x = yp
     for beta in _betas(extra=_CLIP_EXTRA if clipped is not None else 0):
-        wx = _shrink(x.roll(-1, 1) - x, beta)
-        wy = _shrink(x.roll(-1, 0) - x, beta)
-        prior = beta * torch.fft.rfft2((wx.roll(1, 1) - wx) + (wy.roll(1, 0) - wy))
+        prior = beta * torch.fft.rfft2(F.div_t(_shrink(F.dx(x), beta), _shrink(F.dy(x), beta)))
         den = den_k + beta * den_g
         if clipped is None:
             yp, num = _refill(yp, num, outside, k_otf, lam_conj_k, prior, den, shape)

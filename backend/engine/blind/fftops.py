@@ -1,7 +1,7 @@
 """Fourier-domain building blocks shared by kernel estimation and deconvolution.
 
-All images are float32 2-D arrays; spectra are those of ``scipy.fft.rfft2`` (last axis
-halved), computed with all cores (``workers=-1``).
+All images are float32 2-D arrays (NumPy, or torch tensors in the solvers' loops); spectra
+are those of ``rfft2`` (last axis halved), computed by torch's CPU FFTs on every core.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def irfft2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def tensor(a: np.ndarray) -> torch.Tensor:
     """A torch view of a float32 or complex64 array (copied only when not contiguous or of
     a wider type). Torch's FFTs ran 2.5-3x faster than scipy's on this work (512 px,
-    float32), and both the estimator and the deconvolution spend half their time in them."""
+    float32), and the kernel estimator spends about half its time in them."""
     a = np.ascontiguousarray(a)
     if a.dtype == np.float64:
         a = a.astype(np.float32)
@@ -51,19 +51,23 @@ def grad_otfs(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
             np.broadcast_to(fy[:, None], (h, w // 2 + 1)).astype(np.complex64))
 
 
-def dx(a: np.ndarray) -> np.ndarray:
-    """Circular forward difference along columns."""
-    return np.roll(a, -1, axis=1) - a
+def _roll(a, shift: int, axis: int):
+    return a.roll(shift, axis) if isinstance(a, torch.Tensor) else np.roll(a, shift, axis=axis)
 
 
-def dy(a: np.ndarray) -> np.ndarray:
+def dx(a):
+    """Circular forward difference along columns (of an array or a tensor)."""
+    return _roll(a, -1, 1) - a
+
+
+def dy(a):
     """Circular forward difference along rows."""
-    return np.roll(a, -1, axis=0) - a
+    return _roll(a, -1, 0) - a
 
 
-def div_t(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+def div_t(gx, gy):
     """Adjoint of (dx, dy): Dx^T gx + Dy^T gy (circular)."""
-    return (np.roll(gx, 1, axis=1) - gx) + (np.roll(gy, 1, axis=0) - gy)
+    return (_roll(gx, 1, 1) - gx) + (_roll(gy, 1, 0) - gy)
 
 
 def fast_shape(h: int, w: int) -> tuple[int, int]:

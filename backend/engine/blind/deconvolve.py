@@ -111,7 +111,7 @@ def deconv_channel(img: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarra
     k_otf = F.tensor(F.psf2otf(kernel, shape))
     lam_conj_k = lam * k_otf.conj()
     gx, gy = (F.tensor(g) for g in F.grad_otfs(shape))
-    num = lam_conj_k * torch.fft.rfft2(yp)
+    num = F.cmul(lam_conj_k, torch.fft.rfft2(yp))
     den_k = lam * k_otf.abs().square()
     den_g = gx.abs().square() + gy.abs().square()
     outside = torch.ones(shape, dtype=torch.bool)
@@ -142,9 +142,9 @@ def _refill(yp: torch.Tensor, num: torch.Tensor, outside: torch.Tensor,
     reblur = k_otf / den
     step = _REFILL_OVERRELAX * outside
     for _ in range(_REFILL_STEPS):
-        change = torch.fft.irfft2((num + prior) * reblur, s=shape)
+        change = torch.fft.irfft2(F.cmul(num + prior, reblur), s=shape)
         yp = yp + (change - yp) * step
-        num = lam_conj_k * torch.fft.rfft2(yp)
+        num = F.cmul(lam_conj_k, torch.fft.rfft2(yp))
     return yp, num
 
 
@@ -161,15 +161,15 @@ def _masked_solve(x: torch.Tensor, yp: torch.Tensor, clipped: torch.Tensor,
     and ``prior``: the splitting term's operator and right-hand side, in the Fourier
     domain."""
     rfft2, irfft2 = torch.fft.rfft2, torch.fft.irfft2
-    reblurred = irfft2(k_otf * rfft2(x), s=shape)
+    reblurred = irfft2(F.cmul(k_otf, rfft2(x)), s=shape)
     held = ~outside & (~clipped | (reblurred < yp))
-    conj_k = k_otf.conj()
-    b = irfft2(lam * conj_k * rfft2(held * yp) + prior, s=shape)
+    lam_conj_k = lam * k_otf.conj()
+    b = irfft2(F.cmul(lam_conj_k, rfft2(held * yp)) + prior, s=shape)
 
     def apply(v):
         vf = rfft2(v)
-        kv = irfft2(k_otf * vf, s=shape)
-        return irfft2(lam * conj_k * rfft2(held * kv) + reg * vf, s=shape)
+        kv = irfft2(F.cmul(k_otf, vf), s=shape)
+        return irfft2(F.cmul(lam_conj_k, rfft2(held * kv)) + reg * vf, s=shape)
 
     def precondition(r):
         return irfft2(rfft2(r) / den, s=shape)

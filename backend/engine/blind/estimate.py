@@ -34,7 +34,7 @@ def l0_latent(y_f: np.ndarray, k_otf: np.ndarray, g: tuple[np.ndarray, np.ndarra
     In torch: this loop is most of the estimator's time, and half of it is FFTs."""
     gx, gy = (F.tensor(a) for a in g)
     k = F.tensor(k_otf)
-    num0 = k.conj() * F.tensor(y_f)
+    num0 = F.cmul(k.conj(), F.tensor(y_f))
     den_k = k.abs().square()
     den_g = gx.abs().square() + gy.abs().square()
     x = torch.fft.irfft2(num0 / (den_k + 1e-3 * den_g), s=shape)
@@ -92,7 +92,7 @@ def kernel_update(x: np.ndarray, y_grads_f: tuple[np.ndarray, np.ndarray], k0: n
     m = None if mask is None else F.tensor(mask)
     if m is not None:
         bxy = torch.fft.rfft2(m * torch.fft.irfft2(bxy, s=shape))
-    rhs = torch.fft.irfft2((lxy.conj() * bxy).sum(0), s=shape)[support].numpy()
+    rhs = torch.fft.irfft2(F.cmul(lxy.conj(), bxy).sum(0), s=shape)[support].numpy()
     auto = lxy.abs().square().sum(0)
 
     def normal_op(k: np.ndarray) -> np.ndarray:
@@ -102,8 +102,8 @@ def kernel_update(x: np.ndarray, y_grads_f: tuple[np.ndarray, np.ndarray], k0: n
         if m is None:
             back = auto * kf
         else:
-            back = (lxy.conj() * torch.fft.rfft2(m * torch.fft.irfft2(lxy * kf, s=shape))
-                    ).sum(0)
+            back = F.cmul(lxy.conj(), torch.fft.rfft2(
+                m * torch.fft.irfft2(F.cmul(lxy, kf), s=shape))).sum(0)
         return torch.fft.irfft2(back, s=shape)[support].numpy() + weight * k
 
     k = conjugate_gradients(normal_op, rhs, k0.astype(np.float32), cg_iters,
@@ -147,6 +147,16 @@ def recenter(k: np.ndarray) -> np.ndarray:
     if cy or cx:
         k = np.roll(k, (-cy, -cx), axis=(0, 1))
     return k
+
+
+def aligned(b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``b`` moved by the whole-pixel shift that best matches it to ``a`` (same shape)."""
+    n = a.shape[0] + b.shape[0]
+    c = np.fft.irfft2(np.fft.rfft2(a.astype(np.float64), (n, n))
+                      * np.conj(np.fft.rfft2(b.astype(np.float64), (n, n))), (n, n))
+    d = np.array(np.unravel_index(int(np.argmax(c)), c.shape))
+    d = np.where(d > n // 2, d - n, d)
+    return ndimage.shift(b, d, order=0, mode="constant", cval=0.0)
 
 
 def delta(n: int) -> np.ndarray:

@@ -32,6 +32,17 @@ def tensor(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a)
 
 
+def cmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The elementwise product of two complex tensors (broadcast), computed by NumPy.
+
+    Torch splits a product of more than 32768 elements over its threads and rounds the
+    elements at the pieces' ends differently (up to 1e-6 between 1 and 2 threads), so a
+    result would depend on the thread count; NumPy's product does not, and was as fast
+    (4.9 ms against torch's 4.2 ms at 1100x900). Torch's products of a complex by a real
+    tensor and its FFTs do not depend on it."""
+    return torch.from_numpy(np.multiply(a.resolve_conj().numpy(), b.resolve_conj().numpy()))
+
+
 def psf2otf(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """rfft2 spectrum of ``kernel`` zero-padded to ``shape`` with its centre moved to (0, 0),
     so that multiplying spectra is a circular convolution that does not shift the image."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .estimate import recenter
+from .estimate import aligned, recenter
 from .types import BlurEstimate
 
 
@@ -27,28 +27,42 @@ def agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(c.max() / den) if den > 0 else 0.0
 
 
-def prune_detached(k: np.ndarray, keep: float = 0.5) -> np.ndarray:
+def prune_detached(k: np.ndarray, keep: float = 0.5, other: np.ndarray | None = None
+                   ) -> np.ndarray:
     """Kernel without the blobs (above 5 % of the peak, 8-connected) that carry less than
     ``keep`` of the heaviest blob's mass, recentred. 0.5: on the licence-plate photo the
-    spurious streaks carried about a quarter to a third of the main stroke's mass."""
+    spurious streaks carried about a quarter to a third of the main stroke's mass.
+
+    With ``other`` (the other window's kernel, aligned with ``k``), a blob is kept when
+    ``other`` carries at least half its mass in the same place: a piece both windows see is
+    part of the shake."""
     labels, n = ndimage.label(k > 0.05 * k.max(), structure=np.ones((3, 3)))
     if n < 2:
         return k
     mass = ndimage.sum(k, labels, index=np.arange(1, n + 1))
-    kept = np.concatenate([[False], mass >= keep * mass.max()])
+    kept = mass >= keep * mass.max()
+    if other is not None:
+        share = other / max(float(other.sum()), 1e-12) * float(k.sum())
+        for i in np.flatnonzero(~kept):
+            near = ndimage.binary_dilation(labels == i + 1, iterations=2)
+            kept[i] = float(share[near].sum()) >= 0.5 * mass[i]
+    kept = np.concatenate([[False], kept])
     out = np.where(kept[labels], k, 0.0).astype(np.float32)
     return recenter(out / out.sum())
 
 
 def drop_unshared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two window estimates, without detached blobs if that makes them agree better.
+    """The two window estimates, without the detached blobs only one of them has, if that
+    makes them agree better.
 
     Scene streaks (lines, reflections, light trails) leak into a kernel as weak blobs detached
     from the trajectory, and differ between windows; they dilute the agreement and add ghost
-    edges. But a long true trajectory can also be estimated in pieces, and those pieces are
-    seen by both windows: pruning them lowers the agreement, so they are kept. (Pruning
+    edges. But a long true trajectory is often estimated in pieces, and those pieces are
+    seen by both windows: they stay, even where dropping them from both would raise the
+    agreement a little (the CC0 camera x 71 px: three pieces of the trajectory pruned from
+    both windows, agreement 0.955 -> 0.959, NCC with the truth 0.79 -> 0.59). (Pruning
     inside the estimator, at every iteration, cost 1 dB on the bench: it cut such pieces.)"""
-    pa, pb = prune_detached(a), prune_detached(b)
+    pa, pb = prune_detached(a, other=aligned(b, a)), prune_detached(b, other=aligned(a, b))
     return (pa, pb) if agreement(pa, pb) > agreement(a, b) else (a, b)
 
 

@@ -91,7 +91,7 @@ def kernel_update(x: np.ndarray, y_grads_f: tuple[np.ndarray, np.ndarray], k0: n
     bxy = torch.stack([F.tensor(b) for b in y_grads_f])
     m = None if mask is None else F.tensor(mask)
     if m is not None:
-        bxy = torch.fft.rfft2(m * torch.fft.irfft2(bxy, s=shape))
+        bxy = torch.fft.rfft2(m * F.irfft2_each(bxy, shape))
     rhs = torch.fft.irfft2(F.cmul(lxy.conj(), bxy).sum(0), s=shape)[support].numpy()
     auto = lxy.abs().square().sum(0)
 
@@ -103,7 +103,7 @@ def kernel_update(x: np.ndarray, y_grads_f: tuple[np.ndarray, np.ndarray], k0: n
             back = auto * kf
         else:
             back = F.cmul(lxy.conj(), torch.fft.rfft2(
-                m * torch.fft.irfft2(F.cmul(lxy, kf), s=shape))).sum(0)
+                m * F.irfft2_each(F.cmul(lxy, kf), shape))).sum(0)
         return torch.fft.irfft2(back, s=shape)[support].numpy() + weight * k
 
     k = conjugate_gradients(normal_op, rhs, k0.astype(np.float32), cg_iters,

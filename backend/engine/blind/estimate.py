@@ -199,7 +199,7 @@ def estimate_kernel(crop: np.ndarray, ks: int, presmooth: float, iters: int = 12
 
     ``iters`` alternations at every level, the finest included, although those take most
     of the time (half at the finest, a quarter at the next): 6 and 8 there, with the L0
-    weight falling as far, estimated 1.4x faster and was level on Levin's photos (im1-2
+    weight falling as far, did about 30 % less work and was level on Levin's photos (im1-2
     32.80 dB, im3-4 32.63), but the bundled clock photo's two windows then disagreed
     (0.72 against 0.98) and it was returned unchanged; 10 and 10 kept it."""
     sizes = pyramid_sizes(ks)

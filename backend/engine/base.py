@@ -5,7 +5,7 @@ engine, so one engine serves concurrent jobs safely."""
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,15 +15,35 @@ from ..types import EngineInfo, ParamSpec
 BatchFn = Callable[[np.ndarray], np.ndarray]
 """Engine batch: float32 NHWC in, float32 NHWC of the same shape out."""
 
+PlacedBatchFn = Callable[[np.ndarray, Sequence[tuple[int, int]]], np.ndarray]
+"""A batch function also told where each tile's top-left corner (row, column) lies in the
+image ``prepare`` analysed: for work that varies across the image (a blur that does)."""
+
+
+def position_blind(process: BatchFn) -> PlacedBatchFn:
+    """``process`` as a PlacedBatchFn that ignores where the tiles lie."""
+    return lambda batch, origins: process(batch)
+
 
 @dataclass(frozen=True)
 class PreparedJob:
     """A job's batch function, plus a note for the user (e.g. a fallback the engine took)
-    and, for an engine that works with one, the blur kernel it removes (sent in Done)."""
+    and, for an engine that works with one, the blur kernel it removes (sent in Done).
+    An engine whose work depends on where a tile lies gives ``process_at`` instead."""
 
-    process: BatchFn
+    process: BatchFn | None = None
     note: str = ""
     kernel: np.ndarray | None = None
+    process_at: PlacedBatchFn | None = None
+
+    def __post_init__(self) -> None:
+        if (self.process is None) == (self.process_at is None):
+            raise TypeError("a PreparedJob needs exactly one of process and process_at")
+
+    @property
+    def placed(self) -> PlacedBatchFn:
+        """The batch function, told where the tiles lie (whether it uses that or not)."""
+        return self.process_at or position_blind(self.process)
 
 
 class Engine(abc.ABC):

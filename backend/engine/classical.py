@@ -1,7 +1,8 @@
 """The classical engine: blind motion deblurring with no weights, on the CPU.
 
-One camera-shake kernel is estimated per job from the luminance of a well-textured crop,
-then every tile is deconvolved with it (see backend.engine.blind for the method)."""
+One camera-shake kernel is estimated per job from the luminance of well-textured crops
+(one per cell of a coarse grid where the shake differs across a large photo), then every
+tile is deconvolved with it (see backend.engine.blind for the method)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from .blind import (
     DEFAULT_STRENGTH,
     KERNEL_SIZE_RANGE,
     BlurEstimate,
-    deconvolve,
-    estimate_blur,
+    BlurField,
+    deconvolve_at,
+    estimate_shake,
     prior_noise,
 )
 
@@ -47,19 +49,29 @@ class ClassicalEngine(Engine):
     def prepare(self, image: np.ndarray, params: Mapping[str, float],
                 seed: int | None, should_stop: Callable[[], bool] = lambda: False,
                 kernel: np.ndarray | None = None) -> PreparedJob:
+        blur: BlurEstimate | BlurField
         if kernel is not None:  # non-blind: the user's kernel is trusted as given
-            estimate = BlurEstimate(kernel=kernel, confident=True)
+            blur = BlurEstimate(kernel=kernel, confident=True)
         else:
             luma = image[:, :, 0] if image.shape[2] == 1 else image[:, :, :3] @ _LUMA
-            estimate = estimate_blur(np.ascontiguousarray(luma), int(params["kernel_size"]),
-                                     should_stop)
+            blur = estimate_shake(np.ascontiguousarray(luma), int(params["kernel_size"]),
+                                  should_stop)
         strength = float(params["strength"])
         noise = prior_noise(image[:, :, :3])
 
-        def process(batch: np.ndarray) -> np.ndarray:
-            return np.stack([deconvolve(tile, estimate, strength, noise) for tile in batch])
+        def process_at(batch: np.ndarray, origins) -> np.ndarray:
+            return np.stack([deconvolve_at(tile, at, blur, strength, noise)
+                             for tile, at in zip(batch, origins, strict=True)])
 
-        note = "" if estimate.confident else (
-            f"blur estimate doubtful: {estimate.reason or 'no reason given'}; "
-            "the result is deliberately conservative")
-        return PreparedJob(process, note, kernel=estimate.kernel)
+        overall = blur.overall if isinstance(blur, BlurField) else blur
+        return PreparedJob(note=_note(blur), kernel=overall.kernel, process_at=process_at)
+
+
+def _note(blur: BlurEstimate | BlurField) -> str:
+    if isinstance(blur, BlurField):
+        return (f"the blur differs across the photo: {blur.own_kernels} of the "
+                f"{blur.rows}x{blur.cols} regions have a kernel of their own (the kernel "
+                "reported is the whole photo's)")
+    return "" if blur.confident else (
+        f"blur estimate doubtful: {blur.reason or 'no reason given'}; "
+        "the result is deliberately conservative")

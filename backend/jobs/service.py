@@ -212,7 +212,7 @@ class JobRun:
         self.prepared = engine.prepare(working, params, spec.seed, self.should_stop, **given)
         self._busy += time.perf_counter() - t0
         size = engine.batch_size(job.plan.rows.size, job.plan.cols.size)
-        self._process = MemoryFallback(self.prepared.process, size, engine.multiple,
+        self._process = MemoryFallback(self.prepared.placed, size, engine.multiple,
                                        int(params["overlap"]))
         self._assembler = TileAssembler(job.plan)
         self._batches = tile_batches(job.plan, size)
@@ -230,7 +230,7 @@ class JobRun:
         indices = self._batches[index]
         t0 = time.perf_counter()
         outputs = process_batch(self._area, self._process, job.plan, indices,
-                                job.engine.multiple)
+                                job.engine.multiple, (job.area.y, job.area.x))
         with self._lock:  # so that two batches' events do not interleave
             self._busy += time.perf_counter() - t0
             results = [r for t, out in zip(indices, outputs, strict=True)

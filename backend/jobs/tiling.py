@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.base import BatchFn
+from ..engine.base import PlacedBatchFn
 from ..errors import Cancelled, InternalError, InvalidRequest
 from ..types import Progress, Region, TileResult
 
@@ -162,13 +162,15 @@ def tile_batches(plan: TilePlan, batch_size: int) -> list[range]:
             for first in range(0, count, batch_size)]
 
 
-def process_batch(image: np.ndarray, process: BatchFn, plan: TilePlan, indices: range,
-                  multiple: int = 1) -> np.ndarray:
-    """The engine's output for the tiles `indices` of `image`, cut back to the tile size."""
+def process_batch(image: np.ndarray, process: PlacedBatchFn, plan: TilePlan, indices: range,
+                  multiple: int = 1, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """The engine's output for the tiles `indices` of `image`, cut back to the tile size;
+    `origin`: where `image`'s corner (row, column) lies in the image the engine analysed."""
     tiles = plan.tiles
     batch = np.stack([image[tiles[t].slices] for t in indices])
-    padded = _pad_to_multiple(batch, multiple)
-    result = process(padded)
+    padded = _pad_to_multiple(batch, multiple)  # at the bottom and right: corners stay
+    result = process(padded, [(origin[0] + tiles[t].y, origin[1] + tiles[t].x)
+                              for t in indices])
     if result.shape != padded.shape:
         raise InternalError(f"engine returned {result.shape} for tiles of {padded.shape}")
     h, w = batch.shape[1:3]
@@ -230,12 +232,13 @@ class TileAssembler:
         return out
 
 
-def run_tiled(image: np.ndarray, process: BatchFn, plan: TilePlan, *, multiple: int = 1,
+def run_tiled(image: np.ndarray, process: PlacedBatchFn, plan: TilePlan, *, multiple: int = 1,
               batch_size: int = 1, should_stop: Callable[[], bool] = lambda: False,
-              ) -> Iterator[Progress | TileResult]:
+              origin: tuple[int, int] = (0, 0)) -> Iterator[Progress | TileResult]:
     """Run `process` over the tiles of `plan` and blend.
 
-    image: float32 HWC. Yields Progress after every batch and TileResult (float32 HWC) for
+    image: float32 HWC, whose corner lies at `origin` in the image the engine analysed
+    (see process_batch). Yields Progress after every batch and TileResult (float32 HWC) for
     each output region once final. `should_stop` is checked before every batch; when it
     returns True, raises Cancelled. Holds no state between calls.
     """
@@ -245,7 +248,8 @@ def run_tiled(image: np.ndarray, process: BatchFn, plan: TilePlan, *, multiple: 
         if should_stop():
             raise Cancelled("job cancelled")
         results = []
-        for t, tile_out in zip(indices, process_batch(image, process, plan, indices, multiple),
+        for t, tile_out in zip(indices, process_batch(image, process, plan, indices, multiple,
+                                                         origin),
                                strict=True):
             results += assembler.add(t, tile_out)
         yield Progress(assembler.tiles_done, total, "deblurring")

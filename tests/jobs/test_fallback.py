@@ -5,7 +5,7 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from backend.engine.base import Engine, PreparedJob
+from backend.engine.base import Engine, PreparedJob, position_blind
 from backend.errors import OutOfMemory, ResourceExhausted
 from backend.jobs.fallback import MemoryFallback
 from backend.jobs.service import DeblurService
@@ -54,44 +54,49 @@ class SmallDeviceEngine(Engine):
         return PreparedJob(self.device_fn)
 
 
+def _corners(batch):
+    return [(0, 0)] * len(batch)
+
+
 def _tiles(n=4, side=64):
     return np.random.default_rng(0).random((n, side, side, 3), dtype=np.float32)
 
 
 def test_fits_first_time_runs_untouched():
     device = SmallDevice(10**9)
-    fallback = MemoryFallback(device, batch_size=4, multiple=16, overlap=16)
+    fallback = MemoryFallback(position_blind(device), batch_size=4, multiple=16, overlap=16)
     batch = _tiles()
-    np.testing.assert_array_equal(fallback(batch), _blur3(batch))
+    np.testing.assert_array_equal(fallback(batch, _corners(batch)), _blur3(batch))
     assert device.calls == [(4, 64, 64)] and fallback.take_notes() == []
 
 
 def test_batch_halves_and_stays_halved():
     device = SmallDevice(2 * 64 * 64)
-    fallback = MemoryFallback(device, batch_size=4, multiple=16, overlap=16)
+    fallback = MemoryFallback(position_blind(device), batch_size=4, multiple=16, overlap=16)
     batch = _tiles()
-    np.testing.assert_array_equal(fallback(batch), _blur3(batch))
+    np.testing.assert_array_equal(fallback(batch, _corners(batch)), _blur3(batch))
     assert fallback.batch_size == 2
     assert fallback.take_notes() == ["out of device memory: batch reduced to 2"]
     device.calls.clear()
-    fallback(batch)
+    fallback(batch, _corners(batch))
     assert device.calls == [(2, 64, 64), (2, 64, 64)]  # no second failed attempt
 
 
 def test_tile_halves_into_blended_sub_tiles():
     device = SmallDevice(32 * 32)
-    fallback = MemoryFallback(device, batch_size=2, multiple=16, overlap=16)
+    fallback = MemoryFallback(position_blind(device), batch_size=2, multiple=16, overlap=16)
     batch = _tiles(2)
-    np.testing.assert_allclose(fallback(batch), _blur3(batch), atol=1e-6)
+    np.testing.assert_allclose(fallback(batch, _corners(batch)), _blur3(batch), atol=1e-6)
     assert fallback.tile_size == 32 and fallback.batch_size == 1
     assert fallback.take_notes() == ["out of device memory: batch reduced to 1",
                                      "out of device memory: tiles reduced to 32 px"]
 
 
 def test_gives_up_with_a_clear_error_below_one_multiple():
-    fallback = MemoryFallback(SmallDevice(100), batch_size=1, multiple=16, overlap=16)
+    fallback = MemoryFallback(position_blind(SmallDevice(100)), batch_size=1, multiple=16,
+                              overlap=16)
     with pytest.raises(OutOfMemory, match="even for a single 16 px tile"):
-        fallback(_tiles(1, 64))
+        fallback(_tiles(1, 64), _corners(_tiles(1, 64)))
 
 
 def test_service_reports_the_step_down_and_the_result_is_unchanged():

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from backend.engine.base import position_blind
 from backend.errors import Cancelled, InvalidRequest
 from backend.jobs.tiling import plan_tiles, run_tiled
 from backend.types import TileResult
@@ -18,7 +19,7 @@ def convolve(batch: np.ndarray) -> np.ndarray:
 def assemble(image, plan, **kwargs):
     out = np.full(image.shape, np.nan, np.float32)
     coverage = np.zeros(image.shape[:2], np.int32)
-    for event in run_tiled(image, convolve, plan, **kwargs):
+    for event in run_tiled(image, position_blind(convolve), plan, **kwargs):
         if isinstance(event, TileResult):
             out[event.region.slices] = event.pixels
             coverage[event.region.slices] += 1
@@ -67,7 +68,8 @@ def test_small_image_is_padded_to_the_multiple_for_the_engine():
         return batch * 2
 
     image = np.ones((30, 50, 1), np.float32)
-    events = list(run_tiled(image, engine, plan_tiles(30, 50, 64, 16, multiple=64), multiple=64))
+    events = list(run_tiled(image, position_blind(engine),
+                            plan_tiles(30, 50, 64, 16, multiple=64), multiple=64))
     assert seen == [(1, 64, 64, 1)]
     assert events[-1].pixels.shape == (30, 50, 1) and (events[-1].pixels == 2).all()
 
@@ -75,7 +77,7 @@ def test_small_image_is_padded_to_the_multiple_for_the_engine():
 def test_regions_are_emitted_before_the_last_tile():
     image = np.zeros((300, 300, 1), np.float32)
     plan = plan_tiles(300, 300, 64, 16)
-    events = list(run_tiled(image, convolve, plan))
+    events = list(run_tiled(image, position_blind(convolve), plan))
     first_tile = next(i for i, e in enumerate(events) if isinstance(e, TileResult))
     assert first_tile < len(events) // 2
 
@@ -88,7 +90,7 @@ def test_stop_flag_is_checked_between_tiles():
         return batch
 
     image = np.zeros((200, 200, 1), np.float32)
-    gen = run_tiled(image, engine, plan_tiles(200, 200, 64, 16),
+    gen = run_tiled(image, position_blind(engine), plan_tiles(200, 200, 64, 16),
                     should_stop=lambda: len(calls) >= 2)
     with pytest.raises(Cancelled):
         list(gen)

@@ -90,16 +90,11 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
     capped = ks < requested
     if ks < 5:
         return identity_estimate("image too small for a kernel")
-    sigma = noise_level(luma)
-    lo_n, hi_n = _PRESMOOTH_NOISE
-    noisy = float(np.clip((sigma - lo_n) / (hi_n - lo_n), 0.0, 1.0))
-    prior = _Prior(presmooth=_PRESMOOTH * noisy,
-                   edges=_EDGES / (1.0 - noisy) if noisy < 0.99 else 0.0,  # 0: all
-                   lam0=float(np.interp(sigma, _L0_NOISE, _L0_WEIGHT)))
+    prior = prior_for(luma)
     tight = min(ks, min(luma.shape) // _STABLE_CONTEXT) | 1
     smaller: list[BlurEstimate] = []  # estimates on smaller supports that were not kept
     if 15 <= tight <= _MUCH_TIGHTER * min(ks, _FIRST_SUPPORT):
-        first = _estimate_at(luma, tight, prior, should_stop)
+        first = estimate_at(luma, tight, prior, should_stop)
         # Kept unless the blur fills the tight support (then it is longer, and the tight
         # kernel is truncated) or its two windows disagree.
         if first.confident and extent(first.kernel) <= _FILLED * tight:
@@ -107,7 +102,7 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
         smaller.append(first)
     shorter = None
     if _FIRST_SUPPORT < ks:
-        shorter = _estimate_at(luma, _FIRST_SUPPORT, prior, should_stop)
+        shorter = estimate_at(luma, _FIRST_SUPPORT, prior, should_stop)
         # Kept unless doubtful or reaching its edge (a longer blur, truncated: the CC0
         # camera x 71 px gave a kernel that reaches the edge without piling mass there).
         # Not the tight support's "fills it" test: a blur of 51 px fills 90 % of 61, and
@@ -116,7 +111,7 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
         if shorter.confident and not reaches_edge(shorter.kernel):
             return shorter
         smaller.append(shorter)
-    est = _estimate_at(luma, ks, prior, should_stop)
+    est = estimate_at(luma, ks, prior, should_stop)
     if est.confident and (touches_border(est.kernel) or capped and reaches_edge(est.kernel)):
         # Piled against the edge of the largest support, or, on a photo too small to search
         # further, reaching it: the blur is longer still, or the estimate is wrong (on a
@@ -142,7 +137,7 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
         # Unstable at this size: long supports invite spurious streaks (periodic texture,
         # flat surroundings). A smaller support is accepted only if it is trusted and the
         # kernel stays clear of its border (else the blur is longer and would be truncated).
-        small = _estimate_at(luma, int(ks * 0.7) | 1, prior, should_stop,
+        small = estimate_at(luma, int(ks * 0.7) | 1, prior, should_stop,
                              iters=_RETRY_ITERS)
         if small.confident and small.score >= _RETRY_AGREEMENT and not touches_border(small.kernel):
             return small
@@ -150,7 +145,7 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
 
 
 @dataclass(frozen=True)
-class _Prior:
+class Prior:
     """The estimation settings that follow the photo's noise (see the constants above)."""
 
     presmooth: float
@@ -158,8 +153,20 @@ class _Prior:
     lam0: float
 
 
-def _estimate_at(luma: np.ndarray, ks: int, prior: _Prior,
-                 should_stop: Callable[[], bool], iters: int = 12) -> BlurEstimate:
+def prior_for(luma: np.ndarray) -> Prior:
+    """The estimation settings for a photo of this luma (HxW), from its noise level."""
+    sigma = noise_level(luma)
+    lo_n, hi_n = _PRESMOOTH_NOISE
+    noisy = float(np.clip((sigma - lo_n) / (hi_n - lo_n), 0.0, 1.0))
+    return Prior(presmooth=_PRESMOOTH * noisy,
+                 edges=_EDGES / (1.0 - noisy) if noisy < 0.99 else 0.0,  # 0: all
+                 lam0=float(np.interp(sigma, _L0_NOISE, _L0_WEIGHT)))
+
+
+def estimate_at(luma: np.ndarray, ks: int, prior: Prior,
+                should_stop: Callable[[], bool], iters: int = 12) -> BlurEstimate:
+    """The kernel of support ``ks`` from the most textured window of ``luma``, checked
+    against a second window (see guard.assess)."""
     # Two windows on different content: camera shake is shared, so two independent estimates
     # must agree; a disagreement is the guard's main doubt signal. The kernel itself comes
     # from the first, full-size window.

@@ -21,3 +21,16 @@ def protocol_blur(sharp: np.ndarray, kernel: np.ndarray, seed: int,
     out = out + np.random.default_rng(seed).normal(0.0, noise, out.shape)
     out = (np.round(np.clip(out, 0, 1) * 255) / 255).astype(np.float32)
     return out[..., 0] if sharp.ndim == 2 else out
+
+
+def protocol_blur_varying(sharp: np.ndarray, left: np.ndarray, right: np.ndarray, seed: int,
+                          noise: float = 0.002) -> np.ndarray:
+    """A shake that differs across the frame, as `protocol_blur` otherwise: `left`'s blur
+    on the left 40 % of a grey HxW photo, `right`'s on the right 40 %, the two blurred
+    photos mixed linearly in between (how a varying blur is usually modelled)."""
+    r = left.shape[0] // 2
+    padded = np.pad(sharp, r, mode="symmetric")
+    a, b = (fftconvolve(padded, k, "valid") for k in (left, right))
+    share = np.clip((np.arange(sharp.shape[1]) / (sharp.shape[1] - 1) - 0.4) / 0.2, 0, 1)
+    out = (1 - share) * a + share * b + np.random.default_rng(seed).normal(0, noise, a.shape)
+    return (np.round(np.clip(out, 0, 1) * 255) / 255).astype(np.float32)

@@ -44,7 +44,7 @@ def _stroke(size: int, length: int, offset: int = 0) -> np.ndarray:
 
 def _scripted(monkeypatch, kernels: dict[int, np.ndarray]) -> None:
     """Every support gives its scripted kernel, agreed on by both windows."""
-    monkeypatch.setattr(api, "_estimate_at",
+    monkeypatch.setattr(api, "estimate_at",
                         lambda luma, ks, *a, **kw: assess(kernels[ks], kernels[ks]))
 
 

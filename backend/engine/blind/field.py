@@ -149,15 +149,15 @@ def deconvolve_at(image: np.ndarray, origin: tuple[int, int], blur: BlurEstimate
         return deconvolve(image, blur, strength, noise)
     height, width = image.shape[:2]
     weights = blur.weights(origin[0], origin[1], height, width)
-    out = np.zeros(image.shape, np.float32)
     shared: dict[int, list[int]] = {}
     for i, estimate in enumerate(blur.cells):
         if weights[i].any():
             shared.setdefault(id(estimate), []).append(i)
+    if len(shared) == 1:  # its weights sum to 1: the result is not rounded by them
+        return deconvolve(image, blur.cells[next(iter(shared.values()))[0]], strength, noise)
+    out = np.zeros(image.shape, np.float32)
     for members in shared.values():
-        result = deconvolve(image, blur.cells[members[0]], strength, noise)
-        if len(shared) == 1:  # the weights sum to 1: no rounding of the result by them
-            return result
         w = weights[members].sum(axis=0)
+        result = deconvolve(image, blur.cells[members[0]], strength, noise)
         out += (w[..., None] if image.ndim == 3 else w) * result
     return np.clip(out, 0.0, 1.0)

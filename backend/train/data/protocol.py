@@ -13,13 +13,9 @@ def protocol_blur(sharp: np.ndarray, kernel: np.ndarray, seed: int,
     "same" size with a symmetric boundary; add Gaussian noise of std `noise` drawn from
     ``default_rng(seed)``; clip to [0, 1]; round to 8 bits. Returns float32 of the input's
     shape."""
-    r = kernel.shape[0] // 2
     chans = sharp[..., None] if sharp.ndim == 2 else sharp
-    out = np.stack([fftconvolve(np.pad(chans[..., c], r, mode="symmetric"), kernel, "valid")
-                    for c in range(chans.shape[2])], axis=-1)
-    # The noise is added in float64 (the benchmark's historical numbers were made so).
-    out = out + np.random.default_rng(seed).normal(0.0, noise, out.shape)
-    out = (np.round(np.clip(out, 0, 1) * 255) / 255).astype(np.float32)
+    out = np.stack([_blurred(chans[..., c], kernel) for c in range(chans.shape[2])], axis=-1)
+    out = _noisy_8bit(out, seed, noise)
     return out[..., 0] if sharp.ndim == 2 else out
 
 
@@ -28,9 +24,18 @@ def protocol_blur_varying(sharp: np.ndarray, left: np.ndarray, right: np.ndarray
     """A shake that differs across the frame, as `protocol_blur` otherwise: `left`'s blur
     on the left 40 % of a grey HxW photo, `right`'s on the right 40 %, the two blurred
     photos mixed linearly in between (how a varying blur is usually modelled)."""
-    r = left.shape[0] // 2
-    padded = np.pad(sharp, r, mode="symmetric")
-    a, b = (fftconvolve(padded, k, "valid") for k in (left, right))
     share = np.clip((np.arange(sharp.shape[1]) / (sharp.shape[1] - 1) - 0.4) / 0.2, 0, 1)
-    out = (1 - share) * a + share * b + np.random.default_rng(seed).normal(0, noise, a.shape)
+    return _noisy_8bit((1 - share) * _blurred(sharp, left) + share * _blurred(sharp, right),
+                       seed, noise)
+
+
+def _blurred(plane: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """One HxW plane blurred by `kernel`, "same" size with a symmetric boundary."""
+    r = kernel.shape[0] // 2
+    return fftconvolve(np.pad(plane, r, mode="symmetric"), kernel, "valid")
+
+
+def _noisy_8bit(blurred: np.ndarray, seed: int, noise: float) -> np.ndarray:
+    # The noise is added in float64 (the benchmark's historical numbers were made so).
+    out = blurred + np.random.default_rng(seed).normal(0.0, noise, blurred.shape)
     return (np.round(np.clip(out, 0, 1) * 255) / 255).astype(np.float32)

@@ -96,7 +96,10 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(start_server, tmp_path):
     command = [sys.executable, "-m", "backend.cli", "batch", str(source), str(out),
                "--server", running.address]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    # As a terminal starts it: a shell running the tests in the background hands its
+    # children SIGINT ignored, and Python keeps a signal it finds ignored.
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not (out.is_dir() and any(out.glob("p*.png"))):
         assert time.monotonic() < deadline and process.poll() is None, "no file finished"

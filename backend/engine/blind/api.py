@@ -168,8 +168,8 @@ def estimate_at(luma: np.ndarray, ks: int, prior: Prior,
     """The kernel of support ``ks`` from the most textured window of ``luma``, checked
     against a second window (see guard.assess)."""
     # Two windows on different content: camera shake is shared, so two independent estimates
-    # must agree; a disagreement is the guard's main doubt signal. The kernel itself comes
-    # from the first, full-size window.
+    # must agree; a disagreement is the guard's main doubt signal. The kernel used is
+    # their mean (guard.merged), the first window's at full size.
     crops = []
     for rows, cols in textured_windows(luma, crop_size_for(ks), count=2):
         crop = ndimage.gaussian_filter(np.clip(luma[rows, cols], 0, 1), prior.presmooth)

@@ -19,7 +19,7 @@ def textured_windows(luma: np.ndarray, size: int, count: int = 2) -> list[tuple[
     with the most gradient energy, ignoring near-saturated pixels (clipping breaks the blur
     model). Later windows are pushed away from earlier ones (half a window at least, else as
     far as the image allows), so they see different content. The first window, the one the
-    kernel is estimated on, always has the full size (the whole image when that is small)."""
+    kernel is aligned to, always has the full size (the whole image when that is small)."""
     h, w = luma.shape
     ch, cw = min(size, h), min(size, w)
     f = max(1, int(np.ceil(np.sqrt(h * w / _SEARCH_PIXELS))))

@@ -7,7 +7,8 @@ import numpy as np
 
 from backend.engine.blind import BlurEstimate, deconvolve
 from backend.engine.blind.deconvolve import edge_support
-from backend.engine.blind.guard import agreement, drop_unshared, prune_detached
+from backend.engine.blind.estimate import recenter
+from backend.engine.blind.guard import agreement, assess, drop_unshared, prune_detached
 from backend.train.data.protocol import protocol_blur
 
 
@@ -83,3 +84,18 @@ def test_no_ringing_in_flat_surroundings() -> None:
     out = deconvolve(blurred, BlurEstimate(kernel=wrong, confident=True), 1.0)[..., 0]
     far = np.abs(xx - 120) > 30 + 10 + 25  # beyond disc + blur half-length + a kernel
     assert float(np.abs(out[far] - 0.4).max()) < 0.03
+
+
+def test_the_kernel_used_is_both_windows_estimates_averaged_once_aligned() -> None:
+    # The windows' kernels may sit a few pixels apart; averaged unaligned they would be a
+    # double trajectory, a ghost in every edge.
+    a = _norm(_stroke())
+    estimate = assess(a, np.roll(a, (3, -2), axis=(0, 1)))
+    np.testing.assert_allclose(estimate.kernel, recenter(a), atol=1e-6)
+    # A piece only one window saw is kept, at half its weight.
+    b = _stroke()
+    b[8:11, 8:11] = 0.0  # the other window missed the trajectory's start
+    kernel = assess(a, _norm(b)).kernel
+    values = np.sort(kernel[kernel > 0])
+    assert values.size == 12  # the whole trajectory
+    np.testing.assert_allclose(values[:3], 0.5 / 12, rtol=1e-5)  # half of a's 1/12 each

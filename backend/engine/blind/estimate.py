@@ -149,11 +149,18 @@ def recenter(k: np.ndarray) -> np.ndarray:
     return k
 
 
+def cross_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Circular cross-correlation of two kernels over every relative shift, on a grid large
+    enough (the sum of their sides) that no shift wraps onto another; float64."""
+    n = a.shape[0] + b.shape[0]
+    return np.fft.irfft2(np.fft.rfft2(a.astype(np.float64), (n, n))
+                         * np.conj(np.fft.rfft2(b.astype(np.float64), (n, n))), (n, n))
+
+
 def aligned(b: np.ndarray, a: np.ndarray) -> np.ndarray:
     """``b`` moved by the whole-pixel shift that best matches it to ``a`` (same shape)."""
-    n = a.shape[0] + b.shape[0]
-    c = np.fft.irfft2(np.fft.rfft2(a.astype(np.float64), (n, n))
-                      * np.conj(np.fft.rfft2(b.astype(np.float64), (n, n))), (n, n))
+    c = cross_correlation(a, b)
+    n = c.shape[0]
     d = np.array(np.unravel_index(int(np.argmax(c)), c.shape))
     d = np.where(d > n // 2, d - n, d)
     return ndimage.shift(b, d, order=0, mode="constant", cval=0.0)

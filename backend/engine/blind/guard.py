@@ -13,16 +13,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .estimate import aligned, clean_kernel, recenter
+from .estimate import aligned, clean_kernel, cross_correlation, recenter
 from .types import BlurEstimate
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> float:
     """Max normalised cross-correlation of two kernels over all relative shifts, in [0, 1]."""
-    n = a.shape[0] + b.shape[0]
-    fa = np.fft.rfft2(a.astype(np.float64), (n, n))
-    fb = np.fft.rfft2(b.astype(np.float64), (n, n))
-    c = np.fft.irfft2(fa * np.conj(fb), (n, n))
+    c = cross_correlation(a, b)
     den = np.sqrt(float((a * a).sum()) * float((b * b).sum()))
     return float(c.max() / den) if den > 0 else 0.0
 

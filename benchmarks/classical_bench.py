@@ -1,6 +1,7 @@
 """Benchmark of the classical blind deblurring core on the project's bench protocol.
 
     .venv/bin/python benchmarks/classical_bench.py --set quick [--data DIR] [--pairs 0:3,5:1]
+        [--photos aloeL,building]
 
 Prints, per image: blurred input, unsharp masking, this engine (blind), this engine's
 deconvolution with the TRUE kernel (upper bound), as PSNR / SSIM, plus the blind engine's
@@ -90,6 +91,9 @@ def main() -> None:
     ap.add_argument("--set", choices=("quick", "full"), default="quick")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--pairs", default="", help="explicit image:kernel pairs, e.g. 0:3,5:1")
+    ap.add_argument("--photos", default="",
+                    help="only these photos (file stems, comma-separated), e.g. the full "
+                         "set's calibration half: aloeL,building,butterfly,fruits")
     ap.add_argument("--no-2mp", action="store_true", help="skip the 2 MP timing")
     a = ap.parse_args()
     if not (a.data / "bench" / "kernels.npz").is_file():
@@ -98,6 +102,13 @@ def main() -> None:
     cases = [tuple(int(v) for v in p.split(":")) for p in a.pairs.split(",")] if a.pairs \
         else None
     bench = BenchPairs(a.data / "bench", full=a.set == "full", cases=cases)
+    if a.photos:
+        wanted = set(a.photos.split(","))
+        unknown = wanted - {p.stem for p in bench.photos}
+        if unknown:
+            sys.exit(f"no bench photo named {', '.join(sorted(unknown))}; the bench has "
+                     + ", ".join(p.stem for p in bench.photos))
+        bench.cases = [c for c in bench.cases if bench.photos[c[0]].stem in wanted]
     cols = ("blurred", "unsharp", "blind", "true_k")
     print(f"{'image':<14}{'kernel':<10}" + "".join(f"{c:>16}" for c in cols)
           + f"{'blind s/MP':>12}  engine note")

@@ -129,10 +129,14 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
                        reason=f"the kernel reaches the edge of its {ks} px support (a longer "
                        "blur, or a wrong estimate)")
     if shorter is not None:
-        # A doubtful full size keeps a trusted 61 px kernel. Not a filled tight one: with
-        # the larger support doubtful too there is no trustworthy evidence (the bench's
-        # messi5 x 57 px: 0.8 dB worse than its input when the tight kernel was used).
-        return shorter if shorter.confident and not est.confident else est
+        # The 61 px kernel was doubtful or reached its edge (truncated): with the full size
+        # doubtful too there is no trustworthy evidence, so the doubtful estimate is used
+        # (conservatively). Keeping a truncated 61 px kernel made the bench's building x
+        # 51 px 3.6 dB worse than its input, aloeL x 45 px 0.1 dB (full set, calibration
+        # half: photos aloeL, building, butterfly, fruits); nothing else on the full set, the
+        # CC0 set or Levin's took that path. Nor a filled tight kernel (messi5 x 57 px:
+        # 0.8 dB worse than its input with it).
+        return est
     if not est.confident and est.kernel.size > 1 and ks >= 25:
         # Unstable at this size: long supports invite spurious streaks (periodic texture,
         # flat surroundings). A smaller support is accepted only if it is trusted and the

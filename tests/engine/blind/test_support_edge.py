@@ -77,3 +77,16 @@ def test_a_smaller_kernel_piled_against_its_own_edge_is_no_fallback(monkeypatch)
     estimate = estimate_blur(np.zeros((320, 320), np.float32), max_kernel_size=61)
     assert not estimate.confident and "edge of its 61 px" in estimate.reason
     assert estimate.fallback_strength == 0.0
+
+
+def test_a_61_px_kernel_reaching_its_edge_is_not_kept_when_the_full_size_is_doubtful(
+        monkeypatch):
+    # 640 px: supports 61, then 75. The 61 px kernel spans its support (truncated: the
+    # blur is longer) and the 75 px windows disagree: no trustworthy kernel, so the result
+    # must stay conservative rather than sharpen with the truncated one.
+    doubtful = assess(_stroke(75, 51), _stroke(75, 51).T)
+    monkeypatch.setattr(api, "estimate_at", lambda luma, ks, *a, **kw: {
+        61: assess(_stroke(61, 61), _stroke(61, 61)), 75: doubtful}[ks])
+    estimate = estimate_blur(np.zeros((640, 640), np.float32), max_kernel_size=75)
+    assert not estimate.confident and estimate.kernel.shape == (75, 75)
+    assert "disagree" in estimate.reason

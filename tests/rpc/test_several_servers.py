@@ -1,20 +1,26 @@
 """One client, several servers: jobs spread over the live ones, a dead address costs
-nothing, and a job whose server stops mid-way is finished by another."""
+nothing, and a job whose server stops mid-way (or whose server process is killed) is
+finished by another."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from backend.engine.classical import ClassicalEngine
 from backend.errors import Cancelled, ConfigError
 from backend.rpc.client import DeblurClient
 from backend.rpc.targets import parse_target
 from backend.types import Done, Progress, TileResult
 
-from ..conftest import InvertEngine  # noqa: TID252
+from ..conftest import ROOT, InvertEngine  # noqa: TID252
 
 
 @pytest.mark.parametrize("address,target,servers", [
@@ -120,3 +126,59 @@ def test_the_cli_takes_several_servers(start_server, unused_address, tmp_path):
     assert main(["deblur", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"),
                  "--server", f"{unused_address},{live.address}"]) == 0
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")), 255 - photo)
+
+
+class _CountingClassical(ClassicalEngine):
+    """The classical engine, counting the jobs it starts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs = 0
+
+    def prepare(self, *args, **kwargs):
+        self.jobs += 1
+        return super().prepare(*args, **kwargs)
+
+
+@pytest.mark.slow
+def test_a_server_process_killed_mid_job_has_the_job_finished_by_another(start_server,
+                                                                        tmp_path):
+    # A real server process, killed outright (no graceful stop, as a crash or an
+    # out-of-memory kill leaves it), while it estimates the blur of a job.
+    port_file = tmp_path / "port"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "serve", "--port", "0", "--port-file",
+         str(port_file), "--engine", "classical", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 60
+        while not port_file.is_file():
+            assert process.poll() is None and time.monotonic() < deadline, "no server"
+            time.sleep(0.1)
+        local = _CountingClassical()
+        spare = start_server([local])
+        photo = np.random.default_rng(3).integers(0, 256, (320, 320, 3), dtype=np.uint8)
+        with DeblurClient(f"{port_file.read_text().strip()},{spare.address}") as client:
+            client.wait_until_serving(10)
+            for _ in range(6):  # round robin: until a job lands on the process
+                before = local.jobs
+                outcome: dict[str, list] = {}
+                runner = threading.Thread(target=lambda out=outcome: out.setdefault(
+                    "events", list(client.deblur(photo, engine="classical", timeout=120))))
+                runner.start()
+                time.sleep(1.0)
+                if local.jobs == before:
+                    break
+                runner.join(120)
+            assert local.jobs == before, "no job reached the server process"
+            process.kill()
+            runner.join(120)
+        events = outcome["events"]
+        assert isinstance(events[-1], Done) and local.jobs == before + 1
+        covered = sum(e.region.area for e in events if isinstance(e, TileResult))
+        assert covered == photo.shape[0] * photo.shape[1]
+        notes = [e.message for e in events if isinstance(e, Progress) and e.stage == "resending"]
+        assert len(notes) == 1 and "sending it to another server" in notes[0]
+    finally:
+        process.kill()
+        process.wait(10)

@@ -8,6 +8,11 @@ Both ends import this package: the bridge (backend/gimp/bridge.py) and the plug-
 side never imports the plug-in, and it imports nothing but the standard library, as
 GIMP's own Python may have nothing else. `osdd gimp install` copies it into the installed
 plug-in's folder, next to osdd_gimp/, so the plug-in stays self-contained there.
+
+The messages themselves are declared here too (REQUESTS, REPLIES): every field a header
+may carry, its JSON types and whether it must be there. The bridge checks each request
+and reply against them, the plug-in each reply, so a field added on one side and not
+declared fails at once, with its name, on both.
 """
 
 from __future__ import annotations
@@ -65,3 +70,64 @@ def read_frame(stream: BinaryIO) -> tuple[dict, bytes] | None:
     if not isinstance(size, int) or not 0 <= size < MAX_PAYLOAD:
         raise FramingError(f"bad payload size {size!r}")
     return header, _read_exact(stream, size) if size else b""
+
+
+class Schema:
+    """The headers one side may send: ``messages[type][field] = (types, required)``,
+    types being Python types of decoded JSON (None: null). Every header also has "type"
+    and the "bytes" write_frame adds."""
+
+    def __init__(self, name: str, messages: dict[str, dict[str, tuple[tuple, bool]]]) -> None:
+        self.name = name
+        self.messages = messages
+
+    def check(self, header: dict) -> None:
+        """Raises FramingError naming the first field that breaks the declaration."""
+        kind = header.get("type")
+        fields = self.messages.get(kind) if isinstance(kind, str) else None
+        if fields is None:
+            raise FramingError(f"unknown {self.name} {kind!r}")
+        for field in header:
+            if field not in fields and field not in ("type", "bytes"):
+                raise FramingError(f"a {kind!r} {self.name} has no field {field!r}")
+        for field, (types, required) in fields.items():
+            if field not in header:
+                if required:
+                    raise FramingError(f"a {kind!r} {self.name} needs {field!r}")
+                continue
+            value = header[field]
+            allowed = tuple(type(None) if t is None else t for t in types)
+            # JSON true/false decode to bool, which Python counts as an int.
+            if not isinstance(value, allowed) or isinstance(value, bool) and bool not in types:
+                names = " or ".join("null" if t is None else t.__name__ for t in types)
+                raise FramingError(f"{field!r} of a {kind!r} {self.name} must be {names}, "
+                                   f"not {value!r}")
+
+
+_TEXT, _MAYBE_TEXT, _INT, _NUMBER = (str,), (str, None), (int,), (int, float)
+#: Where the server is and how to reach it: optional, the bridge's environment fills gaps.
+_CONNECTION = {"server": (_MAYBE_TEXT, False), "token": (_MAYBE_TEXT, False),
+               "tls_ca": (_MAYBE_TEXT, False), "autostart": ((bool,), False)}
+
+#: Plug-in -> bridge. A deblur request's payload is the pixels, rows of width x channels.
+REQUESTS = Schema("bridge request", {
+    "info": dict(_CONNECTION),
+    "deblur": {**_CONNECTION, "engine": (_TEXT, False), "params": ((dict,), False),
+               "seed": (_INT, False), "width": (_INT, True), "height": (_INT, True),
+               "channels": (_INT, True), "dtype": (_TEXT, True),
+               "keep": ((list, None), False)},
+    "cancel": {},
+})
+
+#: Bridge -> plug-in. A tile's payload is its pixels, in the request's dtype and channels.
+REPLIES = Schema("bridge reply", {
+    "info": {"version": (_TEXT, True), "default_engine": (_TEXT, True),
+             "device": (_TEXT, True), "engines": ((list,), True)},
+    "accepted": {},
+    "queued": {"position": (_INT, True)},
+    "progress": {"done": (_INT, True), "total": (_INT, True), "message": (_TEXT, True)},
+    "tile": {"x": (_INT, True), "y": (_INT, True), "width": (_INT, True),
+             "height": (_INT, True)},
+    "done": {"engine": (_TEXT, True), "device": (_TEXT, True), "seconds": (_NUMBER, True)},
+    "error": {"error": (_TEXT, True), "message": (_TEXT, True)},
+})

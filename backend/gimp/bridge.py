@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from osdd_framing import FramingError, read_frame, write_frame
+from osdd_framing import REPLIES, REQUESTS, FramingError, read_frame, write_frame
 
 from ..errors import ConfigError, InvalidRequest, OsddError, Unavailable
 from ..rpc.client import ConnectionSettings, DeblurClient
@@ -80,20 +80,23 @@ class Bridge:
                 self._call.cancel()
 
     def _send(self, header: dict, payload: bytes = b"") -> None:
+        REPLIES.check(header)  # a reply the plug-in would refuse is our bug: say so here
         try:
             write_frame(self.out, header, payload)
         except (BrokenPipeError, ValueError):
             self._cancel()
 
     def _handle(self, header: dict, payload: bytes) -> None:
+        try:
+            REQUESTS.check(header)
+        except FramingError as exc:
+            raise InvalidRequest(str(exc)) from None
         kind = header["type"]
         if kind == "info":
             with self._connect(header) as client:
                 self._send(_info_message(client.info()))
-        elif kind == "deblur":
+        else:  # "deblur": the only other declared request ("cancel" is handled as it arrives)
             self._deblur(header, payload)
-        else:
-            raise InvalidRequest(f"unknown bridge request {kind!r}")
 
     def _connect(self, header: dict) -> DeblurClient:
         # What the plug-in leaves empty comes from the bridge's environment (OSDD_SERVER,

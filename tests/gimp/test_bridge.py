@@ -93,6 +93,9 @@ def test_bad_requests_get_error_frames_and_the_bridge_goes_on(server, session):
     assert error["error"] == "InvalidRequest" and "sent 10 bytes" in error["message"]
     s.send({"type": "dance"})
     assert list(s.replies())[0][0]["message"] == "unknown bridge request 'dance'"
+    s.send({"type": "info", "server": server.address, "sever": "typo"})
+    [(error, _)] = list(s.replies())
+    assert error["error"] == "InvalidRequest" and "no field 'sever'" in error["message"]
     s.send({"type": "info", "server": server.address})
     assert list(s.replies())[0][0]["type"] == "info"
 

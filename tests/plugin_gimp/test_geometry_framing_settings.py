@@ -1,10 +1,13 @@
 import io
+import json
+import sys
 
 import pytest
+from osdd_gimp.bridge_client import BridgeClient, BridgeError
 from osdd_gimp.geometry import Rect, crop_rows
 from osdd_gimp.settings import Settings
 
-from osdd_framing import FramingError, read_frame, write_frame
+from osdd_framing import REPLIES, REQUESTS, FramingError, read_frame, write_frame
 
 
 def test_margin_grows_within_the_drawable():
@@ -50,6 +53,33 @@ def test_broken_frames_are_errors(raw, message):
         read_frame(io.BytesIO(raw))
 
 
+@pytest.mark.parametrize("schema,header,message", [
+    (REQUESTS, {"type": "dance"}, "unknown bridge request 'dance'"),
+    (REQUESTS, {"type": "deblur", "height": 4, "channels": 3, "dtype": "u8"},
+     "needs 'width'"),
+    (REQUESTS, {"type": "info", "autostart": "yes"}, "'autostart' .* must be bool"),
+    (REQUESTS, {"type": "deblur", "width": True, "height": 4, "channels": 3, "dtype": "u8"},
+     "'width' .* must be int, not True"),
+    (REQUESTS, {"type": "info", "sever": "box:1"}, "has no field 'sever'"),
+    (REPLIES, {"type": "tile", "x": 0, "y": 0, "width": 2}, "needs 'height'"),
+    (REPLIES, {"type": "done", "engine": "e", "device": "cpu", "seconds": "1"},
+     "must be int or float"),
+])
+def test_headers_that_break_the_declared_messages_are_refused_by_name(schema, header,
+                                                                        message):
+    with pytest.raises(FramingError, match=message):
+        schema.check(header)
+
+
+def test_the_declared_messages_take_what_each_side_sends():
+    REQUESTS.check({"type": "deblur", "server": "127.0.0.1:50051", "token": None,
+                    "tls_ca": None, "autostart": True, "engine": "auto", "params": {},
+                    "seed": 7, "width": 4, "height": 4, "channels": 3, "dtype": "u8",
+                    "keep": [0, 0, 4, 4], "bytes": 48})
+    REPLIES.check({"type": "done", "engine": "classical", "device": "cpu", "seconds": 1.5})
+    REPLIES.check({"type": "accepted", "bytes": 0})
+
+
 def test_settings_are_checked_and_params_follow_the_engine():
     with pytest.raises(ValueError, match="gamma must be between 0 and 1"):
         Settings(gamma=1.5).check()
@@ -65,3 +95,17 @@ def test_settings_are_checked_and_params_follow_the_engine():
     assert Settings(tile_size=1000).params_for(classical) == {"tile_size": 1024.0}
     assert Settings(tile_size=4000).params_for(classical) == {"tile_size": 2048.0}
     assert Settings(tile_size=10).params_for(classical) == {"tile_size": 64.0}
+
+
+def test_the_plug_in_refuses_a_reply_the_messages_do_not_declare():
+    # A bridge of another version answering a tile without its size.
+    header = json.dumps({"type": "tile", "x": 0, "y": 0, "bytes": 0}).encode()
+    script = ("import sys; sys.stdin.buffer.read(1); "
+              f"sys.stdout.buffer.write({len(header).to_bytes(4, 'big') + header!r}); "
+              "sys.stdout.buffer.flush()")
+    client = BridgeClient([sys.executable, "-c", script])
+    try:
+        with pytest.raises(BridgeError, match="bad answer from the bridge: .*needs 'width'"):
+            list(client.request({"type": "info"}))
+    finally:
+        client.close()

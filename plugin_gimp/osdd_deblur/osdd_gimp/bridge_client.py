@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from osdd_framing import FramingError, read_frame, write_frame
+from osdd_framing import REPLIES, FramingError, read_frame, write_frame
 
 CONFIG = "bridge.json"
 _FINAL = ("info", "done", "error")
@@ -57,6 +57,8 @@ class BridgeClient:
         while True:
             try:
                 frame = read_frame(self._process.stdout)
+                if frame is not None:
+                    REPLIES.check(frame[0])
             except (FramingError, OSError) as exc:
                 raise BridgeError("InternalError", f"bad answer from the bridge: {exc}") from None
             if frame is None:

@@ -131,12 +131,13 @@ class Bridge:
 
     def _deblur(self, header: dict, payload: bytes) -> None:
         image, keep = _image_from(header, payload)
+        seed = _seed_of(header)  # checked with the image, before any server is reached
         with self._connect(header) as client:
             # The server estimates the blur on all the plug-in sent and returns `keep` only.
             call = client.deblur(image, engine=str(header.get("engine") or "auto"),
                                  params={k: float(v) for k, v in
                                          dict(header.get("params") or {}).items()},
-                                 seed=_seed_of(header), keep=keep)
+                                 seed=seed, keep=keep)
             with self._lock:
                 self._call = call
             try:

@@ -100,6 +100,15 @@ def test_bad_requests_get_error_frames_and_the_bridge_goes_on(server, session):
     assert list(s.replies())[0][0]["type"] == "info"
 
 
+def test_a_bad_seed_is_refused_before_any_server_is_reached(session):
+    # Nothing listens on port 1: the seed's error must come first, not "no osdd server".
+    s = session()
+    image = np.zeros((8, 8, 3), np.uint16)
+    s.send({**_deblur_header("127.0.0.1:1", image, None), "seed": -3}, image.tobytes())
+    [(error, _)] = list(s.replies())
+    assert error["error"] == "InvalidRequest" and "seed must be a whole number" in error["message"]
+
+
 def test_plug_in_going_away_cancels_the_server_job(start_server, session):
     engine = InvertEngine(tile_delay=0.2)
     running = start_server([engine])

@@ -9,7 +9,8 @@
 # pinned torch from PyPI (a CUDA build on Linux x86_64). Prints per-stage time, ms per
 # 512 tile, MP/s and peak memory for bf16 / fp16 / fp32 with fused and unfused adapters,
 # FLOPs per tile and the achieved fraction of the GPU's measured bf16 matmul peak, then
-# MP/s end to end on a 16.8 MP image through the engine's tiling and batching.
+# MP/s end to end on a 16.8 MP image through the engine's tiling and batching, and, with
+# several GPUs, a 24 MP photo on one GPU against all of them (benchmarks/devices.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -56,3 +57,7 @@ osdd bench --weights "$WORK/sd21" --device cuda --dtypes bf16,fp16,fp32 \
     --fuse fused,unfused --tile 512 --batch 1 --repeats 10 --flops
 osdd bench --weights "$WORK/sd21" --device cuda --dtypes bf16 --fuse fused \
     --tile 512 --batch 8 --repeats 5 --image 4096
+# One job's tiles shared by every GPU (osdd serve --devices), against one GPU.
+if [ "$("$PY" -c 'import torch; print(torch.cuda.device_count())')" -gt 1 ]; then
+    "$PY" benchmarks/devices.py --weights "$WORK/sd21" --devices all --megapixels 24
+fi

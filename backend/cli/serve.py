@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import OsddError
@@ -49,6 +50,11 @@ def add_commands(sub) -> None:
                        help="jobs in progress at once, their tiles taken in turn so that a "
                             "small job does not wait for a large one (default "
                             f"{limits.max_concurrent_jobs}); the rest wait in the queue")
+    serve.add_argument("--devices", metavar="LIST",
+                       help="devices that share the jobs' tiles, comma-separated (e.g. "
+                            "cuda:0,cuda:1), each with the engines loaded and a worker of "
+                            "its own (default: every visible GPU with --weights and --device "
+                            "auto, else --device)")
     serve.add_argument("--cpu-workers", type=int, default=1, metavar="N",
                        help="threads that share the jobs' tiles (default 1); on a CPU, "
                             "more use more cores")
@@ -81,10 +87,16 @@ def _serve(args: argparse.Namespace) -> int:
                     max_concurrent_jobs=args.max_running)
     if args.cpu_workers < 1:
         raise OsddError(f"--cpu-workers must be 1 or more, got {args.cpu_workers}")
-    engines = build_engines(args.engines, engine_options(args))
+    options = engine_options(args)
+    devices = _devices(args)
+    if args.cpu_workers > 1 and any(d != "cpu" for d in devices):
+        raise OsddError(f"--cpu-workers is for a server on the CPU; on {', '.join(devices)} "
+                        "each device has one worker (--devices lists the devices)")
+    services = [DeblurService(build_engines(args.engines, replace(options, device=device)),
+                              limits, device) for device in devices]
     config = ServerConfig(args.host, args.port, args.allow_remote, args.token, args.tls_cert,
                           args.tls_key, limits, args.grace, args.cpu_workers)
-    server = DeblurServer(config, DeblurService(engines, limits)).start()
+    server = DeblurServer(config, services[0], services[1:]).start()
     stop_requested = _catch_stop_signals()
     print(f"osdd server listening on {server.address} (Ctrl-C to stop)", file=sys.stderr)
     if args.port_file:
@@ -100,6 +112,18 @@ def _serve(args: argparse.Namespace) -> int:
             raise error
     server.stop()
     return 0
+
+
+def _devices(args: argparse.Namespace) -> list[str]:
+    """The devices to serve on: --devices, else every visible GPU when the osdd engine
+    may run on any (weights given, --device auto) and there are several, else --device."""
+    from ..engine.osdd.devices import parse_devices, visible_gpus
+
+    if args.devices is not None:
+        return parse_devices(args.devices)
+    if args.weights and args.device == "auto" and len(gpus := visible_gpus()) > 1:
+        return gpus
+    return parse_devices(args.device)
 
 
 def _catch_stop_signals() -> list[int]:

@@ -59,6 +59,11 @@ class Engine(abc.ABC):
     device: str = "cpu"
     #: Whether `prepare` accepts a given blur kernel (non-blind mode) instead of estimating.
     takes_kernel: bool = False
+    #: Whether a job this engine prepared may run its batches on the same engine built for
+    #: another device: true when the batch function holds nothing of this device (the
+    #: classical engine's holds a kernel in NumPy). An engine whose batches run on its
+    #: device's model says False, and each device prepares the job on its own engine.
+    portable_jobs: bool = True
 
     @abc.abstractmethod
     def engine_params(self) -> tuple[ParamSpec, ...]:

@@ -1,12 +1,14 @@
-"""JobQueue: the jobs of one device, their scheduling, and the worker threads that run them.
+"""JobQueue: the jobs of a server, their scheduling, and the worker threads that run them
+on its devices.
 
 Up to ``max_running`` jobs are in progress at once (fewer when their pixels would pass
 the budget below); the rest wait in a bounded FIFO. The workers take the steps of the
 jobs in progress in turn: a job's analysis (``JobRun.start``), then its tile batches,
 one batch per job per turn, so a small job submitted while a large one runs starts
 within about one batch (an analysis, once begun, is not interrupted), and several
-workers share the batches of a single job. A job's result does not depend on which
-worker ran which batch.
+workers share the batches of a single job. Each device (a DeblurService with the same
+engines built for it) has its own workers, so one job's batches are spread over every
+device. A job's result does not depend on which worker ran which batch.
 
 A submitted job is a JobHandle: iterate it for events (Accepted, Queued, Progress,
 TileResult, Done); errors arrive as the domain exception, raised from the iteration. A
@@ -23,10 +25,11 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from ..errors import Cancelled, InternalError, OsddError, ResourceExhausted, Unavailable
-from ..types import Accepted, JobEvent, JobSpec, Queued
+from ..types import Accepted, JobEvent, JobSpec, Queued, ServerInfo
 from .service import CheckedJob, DeblurService, JobRun
 
 log = logging.getLogger(__name__)
@@ -140,13 +143,17 @@ class _Running:
 
 
 class JobQueue:
-    """Jobs waiting (bounded) and in progress on one device, run by ``workers`` threads;
-    the engines are loaded first."""
+    """Jobs waiting (bounded) and in progress, run by ``workers`` threads per device: the
+    device of ``service`` (which checks jobs and describes the server) and those of
+    ``devices``, services of the same engines built for further devices. The engines are
+    loaded first; a further device whose engines do not all load is left out."""
 
     def __init__(self, service: DeblurService, max_queued: int,
                  on_ready: Callable[[], None] = lambda: None, *, workers: int = 1,
-                 max_running: int | None = None) -> None:
+                 max_running: int | None = None,
+                 devices: Sequence[DeblurService] = ()) -> None:
         self.service = service
+        self.devices = [service, *devices]
         self.max_queued = max_queued
         self.workers = workers
         self.max_running = max_running or service.limits.max_concurrent_jobs
@@ -163,6 +170,11 @@ class JobQueue:
 
     def start(self) -> None:
         self._thread.start()
+
+    def info(self) -> ServerInfo:
+        """The server's description, naming every device that runs jobs."""
+        devices = ",".join(d.device for d in self.devices)
+        return replace(self.service.info(), device=devices)
 
     @property
     def load_error(self) -> OsddError | None:
@@ -308,18 +320,35 @@ class JobQueue:
             log.error("%s", exc)
             self._fail_all(exc)
             return
+        devices = [self.service] + [d for d in self.devices[1:] if self._loaded_like(d)]
+        self.devices = devices
         self._on_ready()
-        threads = [threading.Thread(target=self._work, name=f"osdd-worker-{n}", daemon=True)
-                   for n in range(self.workers)]
+        threads = [threading.Thread(target=self._work, args=(device,),
+                                    name=f"osdd-worker-{n}", daemon=True)
+                   for n, device in enumerate(d for d in devices for _ in range(self.workers))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
-    def _work(self) -> None:
+    def _loaded_like(self, device: DeblurService) -> bool:
+        """Load a further device's engines; True when it offers what the first does."""
+        try:
+            device.load()
+        except OsddError as exc:
+            log.error("device %s left out: %s", device.device, exc)
+            return False
+        if device.failed != self.service.failed:
+            log.error("device %s left out: its engines did not load as on %s (%s)",
+                      device.device, self.service.device, "; ".join(
+                          f"{k}: {v}" for k, v in device.failed.items()) or "all loaded")
+            return False
+        return True
+
+    def _work(self, device: DeblurService) -> None:
         while (claimed := self._claim()) is not None:
             job, step = claimed
-            error = self._step(job, step)
+            error = self._step(job, step, device)
             with self._cond:
                 job.steps -= 1
                 if error is not None and job.error is None:
@@ -331,15 +360,15 @@ class JobQueue:
                 self._end_finished()
                 self._cond.notify_all()
 
-    def _step(self, job: _Running, step: int) -> BaseException | None:
-        """Run one step outside the lock; the error that ends the job, if any."""
+    def _step(self, job: _Running, step: int, device: DeblurService) -> BaseException | None:
+        """Run one step on ``device`` outside the lock; the error that ends the job, if any."""
         handle = job.handle
         try:
             if step == -1:
-                for event in job.run.start():
+                for event in job.run.start(device):
                     handle._put(event)
             else:
-                job.run.batch(step, handle._put)
+                job.run.batch(step, handle._put, device)
             return None
         except OsddError as exc:
             log.info("job %s ended: %s", handle.job_id, exc)

@@ -80,6 +80,11 @@ class DeblurService:
                 f"{k}: {v}" for k, v in self._failed.items()))
 
     @property
+    def failed(self) -> dict[str, str]:
+        """The engines that failed to load, with why."""
+        return dict(self._failed)
+
+    @property
     def default_engine(self) -> str:
         return next(name for name in self.engines if name not in self._failed)
 
@@ -180,9 +185,11 @@ class JobRun:
     """One job as steps a scheduler may interleave with other jobs' steps: start() (the
     checks, unless ``checked`` brings those made at the edge, and the engine's analysis of
     the whole image), then batch(k) for every k in range(batches), in any order, from any
-    thread and at the same time (start first). The result does not depend on the order
-    (TileAssembler). Each step gives its events, and finish() the Done that follows them
-    all. Steps raise Cancelled once should_stop() is true."""
+    thread and at the same time (start first), each on any device whose service has the
+    same engines. The result does not depend on the order or the devices (TileAssembler;
+    a portable engine's batches all use the start's analysis). Each step gives its events,
+    and finish() the Done that follows them all. Steps raise Cancelled once should_stop()
+    is true."""
 
     def __init__(self, service: DeblurService, spec: JobSpec,
                  should_stop: Callable[[], bool] = lambda: False,
@@ -195,47 +202,76 @@ class JobRun:
         self.batches = 0
         self._busy = 0.0
         self._lock = threading.Lock()
+        self._prepare_lock = threading.Lock()
+        self._devices: set[str] = set()  # where its batches ran
 
-    def start(self) -> Iterator[JobEvent]:
+    def start(self, device: DeblurService | None = None) -> Iterator[JobEvent]:
+        """The checks and the analysis, on ``device``'s engine (another device's service
+        with the same engines; default: the job's own service)."""
         spec = self.spec
         job = self._checked or self.service.check(spec)
         self.job = job
-        engine, params = job.engine, job.params
+        engine = self._engine_on(device)
         self._colour_alpha = split_alpha(spec.image)
         height, width, _ = spec.image.shape
         log.info("job %dx%dx%d %s on %s", width, height, spec.image.shape[2],
                  spec.pixel_type.value, engine.name)
         yield Progress(0, 0, "analysing")
-        working = to_float(self._colour_alpha[0])
+        self._working = to_float(self._colour_alpha[0])
         t0 = time.perf_counter()
-        given = {} if job.kernel is None else {"kernel": job.kernel}
-        self.prepared = engine.prepare(working, params, spec.seed, self.should_stop, **given)
+        self.prepared = self._prepare(engine)
         self._busy += time.perf_counter() - t0
-        size = engine.batch_size(job.plan.rows.size, job.plan.cols.size)
-        self._process = MemoryFallback(self.prepared.placed, size, engine.multiple,
-                                       int(params["overlap"]))
+        self._batch_size = engine.batch_size(job.plan.rows.size, job.plan.cols.size)
+        self._processes = {engine: self._fallback(self.prepared)}
         self._assembler = TileAssembler(job.plan)
-        self._batches = tile_batches(job.plan, size)
+        self._batches = tile_batches(job.plan, self._batch_size)
         self.batches = len(self._batches)
-        self._area = working[job.area.slices]
+        self._area = self._working[job.area.slices]
         yield Progress(0, len(job.plan.tiles), "deblurring", self.prepared.note)
 
-    def batch(self, index: int,
-              emit: Callable[[JobEvent], None] | None = None) -> list[JobEvent]:
-        """Deblur batch `index`; its events (Progress, then the output regions it
-        completed), passed to `emit` as they are made, in one order for the whole job."""
+    def _engine_on(self, device: DeblurService | None) -> Engine:
+        return (device or self.service).engines[self.job.engine.name]
+
+    def _prepare(self, engine: Engine):
+        given = {} if self.job.kernel is None else {"kernel": self.job.kernel}
+        return engine.prepare(self._working, self.job.params, self.spec.seed,
+                              self.should_stop, **given)
+
+    def _fallback(self, prepared) -> MemoryFallback:
+        return MemoryFallback(prepared.placed, self._batch_size, self.job.engine.multiple,
+                              int(self.job.params["overlap"]))
+
+    def _process_on(self, device: DeblurService | None) -> MemoryFallback:
+        """The batch function for ``device``: the one prepared at the start when the
+        engine's jobs are portable, else the job prepared once on that device's engine."""
+        engine = self._engine_on(device)
+        with self._prepare_lock:
+            if engine not in self._processes:
+                if engine.portable_jobs:
+                    self._processes[engine] = next(iter(self._processes.values()))
+                else:
+                    self._processes[engine] = self._fallback(self._prepare(engine))
+            return self._processes[engine]
+
+    def batch(self, index: int, emit: Callable[[JobEvent], None] | None = None,
+              device: DeblurService | None = None) -> list[JobEvent]:
+        """Deblur batch `index` on ``device`` (as in start); its events (Progress, then
+        the output regions it completed), passed to `emit` as they are made, in one order
+        for the whole job."""
         if self.should_stop():
             raise Cancelled("job cancelled")
         job = self.job
         indices = self._batches[index]
+        process = self._process_on(device)
         t0 = time.perf_counter()
-        outputs = process_batch(self._area, self._process, job.plan, indices,
+        outputs = process_batch(self._area, process, job.plan, indices,
                                 job.engine.multiple, (job.area.y, job.area.x))
         with self._lock:  # so that two batches' events do not interleave
             self._busy += time.perf_counter() - t0
             results = [r for t, out in zip(indices, outputs, strict=True)
                        for r in self._assembler.add(t, out)]
-            notes = self._process.take_notes()
+            self._devices.add(self._engine_on(device).device)
+            notes = process.take_notes()
             if notes:
                 log.warning("job %s: %s", job.engine.name, "; ".join(notes))
             events: list[JobEvent] = [Progress(self._assembler.tiles_done, len(job.plan.tiles),
@@ -254,5 +290,5 @@ class JobRun:
         seconds = time.perf_counter() - self.started
         log.info("job done: %s, %.2f s in engine, %.2f s total", self.job.engine.name,
                  self._busy, seconds)
-        return Done(self.job.engine.name, self.job.engine.device, self._busy, seconds,
-                    self.prepared.kernel)
+        devices = ",".join(sorted(self._devices)) or self.job.engine.device
+        return Done(self.job.engine.name, devices, self._busy, seconds, self.prepared.kernel)

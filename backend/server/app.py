@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class ServerConfig:
     tls_key: Path | None = None
     limits: Limits = field(default_factory=Limits)
     grace_seconds: float = 30.0
-    #: Threads that run the jobs' steps (analyses and tile batches) on the device.
+    #: Threads that run the jobs' steps (analyses and tile batches), per device.
     workers: int = 1
 
     def check(self) -> None:
@@ -104,11 +105,13 @@ class DeblurServer:
     thread shared by every server of the process; this class keeps a blocking interface,
     so callers (the CLI, the desktop app's in-process server, tests) need no asyncio."""
 
-    def __init__(self, config: ServerConfig, service: DeblurService) -> None:
+    def __init__(self, config: ServerConfig, service: DeblurService,
+                 devices: Sequence[DeblurService] = ()) -> None:
+        """``devices``: the same engines built for further devices (see JobQueue)."""
         config.check()
         self.config = config
         self.jobs = JobQueue(service, service.limits.max_queued_jobs, on_ready=self._on_ready,
-                             workers=config.workers)
+                             workers=config.workers, devices=devices)
         self._loop = rpc_loop()
         self._run(self._build(config, service.limits))
 

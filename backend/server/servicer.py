@@ -37,7 +37,7 @@ class DeblurServicer(pb_grpc.DeblurServicer):
     async def GetInfo(self, request: pb.GetInfoRequest,
                       context: grpc.aio.ServicerContext) -> pb.ServerInfo:
         try:
-            return convert.info_to_pb(self.service.info())
+            return convert.info_to_pb(self.jobs.info())
         except Exception as exc:  # noqa: BLE001 - every error becomes a status
             await abort_with(context, exc)
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from backend.errors import Cancelled
+from backend.errors import Cancelled, EngineUnavailable
 from backend.jobs.queue import JobQueue
 from backend.jobs.service import DeblurService
 from backend.types import Accepted, Done, JobSpec, Limits, Queued, TileResult
@@ -51,21 +51,21 @@ def result(handle, shape) -> tuple[np.ndarray, list]:
     return out, events
 
 
-def spec(image, **params) -> JobSpec:
-    return JobSpec(image, "auto", {"tile_size": 32, "overlap": 8, **params})
+def spec(image, seed=None, **params) -> JobSpec:
+    return JobSpec(image, "auto", {"tile_size": 32, "overlap": 8, **params}, seed)
 
 
 def photo(size: int) -> np.ndarray:
     return (sample_photo("astronaut", size) * 255).astype(np.uint8)
 
 
-def test_two_workers_share_one_job_and_give_the_same_result_bit_for_bit():
+def test_two_workers_or_two_devices_share_one_job_and_give_the_same_result_bit_for_bit():
     from backend.engine.classical import ClassicalEngine
 
     image = photo(160)
     outputs = []
-    for workers in (1, 2):
-        jobs = started_queue([ClassicalEngine()], workers)
+    for jobs in (started_queue([ClassicalEngine()]), started_queue([ClassicalEngine()], 2),
+                 two_device_queue(ClassicalEngine(), ClassicalEngine())):
         out, events = result(jobs.submit(JobSpec(image, "classical", {"tile_size": 64,
                                                                       "overlap": 16})),
                              image.shape)
@@ -74,6 +74,7 @@ def test_two_workers_share_one_job_and_give_the_same_result_bit_for_bit():
         jobs.close()
         jobs.join(10)
     np.testing.assert_array_equal(outputs[0], outputs[1])
+    np.testing.assert_array_equal(outputs[0], outputs[2])
     spy = ThreadSpy(tile_delay=0.02)
     jobs = started_queue([spy], workers=2)
     out, _ = result(jobs.submit(spec(photo(128))), (128, 128, 3))
@@ -184,3 +185,55 @@ def test_turns_go_client_by_client_then_job_by_job():
     # Client 10.0.0.2's one job gets every other turn; the other client's two jobs share
     # its turns (by job, the one job would get a third of them).
     assert first.count(3) == 6 and first.count(1) == first.count(2) == 3, first
+
+
+class DeviceSpy(InvertEngine):
+    """InvertEngine on a named device that counts the jobs it prepared and the tiles its
+    own batch functions ran."""
+
+    def __init__(self, device: str, portable: bool, fail: bool = False) -> None:
+        super().__init__(tile_delay=0.01)
+        self.device = device
+        self.portable_jobs = portable
+        self.fail = fail
+
+    def load(self) -> None:
+        if self.fail:
+            raise EngineUnavailable(f"no memory left on {self.device}")
+
+
+def two_device_queue(first, second) -> JobQueue:
+    jobs = JobQueue(DeblurService([first], Limits(), first.device), 8,
+                    devices=[DeblurService([second], Limits(), second.device)])
+    jobs.start()
+    return jobs
+
+
+def test_a_job_of_a_device_bound_engine_is_prepared_on_each_device_that_runs_it():
+    first, second = DeviceSpy("gpu:0", portable=False), DeviceSpy("gpu:1", portable=False)
+    jobs = two_device_queue(first, second)
+    out, events = result(jobs.submit(spec(photo(128), seed=1)), (128, 128, 3))
+    np.testing.assert_array_equal(out, 255 - photo(128))
+    # Each device's engine prepared the job once and ran some of its 25 tiles.
+    assert first.seeds == [1] and second.seeds == [1]
+    assert first.tiles_run > 0 and second.tiles_run > 0
+    assert first.tiles_run + second.tiles_run == 25
+    assert events[-1].device == "gpu:0,gpu:1"
+    assert jobs.info().device == "gpu:0,gpu:1"
+
+
+def test_a_portable_job_is_prepared_once_whatever_device_runs_its_tiles():
+    first, second = DeviceSpy("cpu", portable=True), DeviceSpy("cpu", portable=True)
+    jobs = two_device_queue(first, second)
+    out, _ = result(jobs.submit(spec(photo(128), seed=2)), (128, 128, 3))
+    np.testing.assert_array_equal(out, 255 - photo(128))
+    assert first.seeds + second.seeds == [2]  # by whichever device took the start
+
+
+def test_a_device_whose_engines_fail_to_load_is_left_out():
+    first, broken = DeviceSpy("gpu:0", portable=False), DeviceSpy("gpu:1", False, fail=True)
+    jobs = two_device_queue(first, broken)
+    out, events = result(jobs.submit(spec(photo(64))), (64, 64, 3))
+    np.testing.assert_array_equal(out, 255 - photo(64))
+    assert first.tiles_run == 9 and broken.tiles_run == 0
+    assert events[-1].device == "gpu:0" and jobs.info().device == "gpu:0"

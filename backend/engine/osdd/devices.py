@@ -26,6 +26,21 @@ def pick_device(request: str = "auto") -> str:
     return request
 
 
+def visible_gpus() -> list[str]:
+    """cuda:0, cuda:1, ... for every CUDA device this process sees."""
+    return [f"cuda:{n}" for n in range(torch.cuda.device_count())] \
+        if torch.cuda.is_available() else []
+
+
+def parse_devices(text: str) -> list[str]:
+    """The devices of a comma-separated list ("cuda:0,cuda:1"), each checked as
+    pick_device checks one ("auto" picks one device)."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise ConfigError(f"a device list names devices separated by commas, got {text!r}")
+    return [pick_device(name) for name in names]
+
+
 def cpu_has_bf16() -> bool:
     """Whether this CPU has bf16 matrix units (without them bf16 is slower than fp32)."""
     try:

@@ -30,6 +30,7 @@ class OsddEngine(Engine):
     default_tile_size = 512
     default_overlap = 64
     max_tile_size = 2048
+    portable_jobs = False  # a job's batches run on this device's pipeline
 
     def __init__(self, weights: Path, device: str = "auto", dtype: str = "auto",
                  fuse: bool = True) -> None:

@@ -3,10 +3,12 @@
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import torch
 
 from backend.engine.classical import ClassicalEngine
 from backend.engine.osdd.engine import OsddEngine
@@ -143,3 +145,54 @@ def test_serve_exits_when_weights_that_pass_the_checks_cannot_load(weights_copy)
     assert done.returncode == 1, done.stderr
     assert "cannot load the OSDD weights" in done.stderr
     assert "diffusion_pytorch_model.safetensors" in done.stderr
+
+
+def test_serve_on_two_devices_loads_the_model_on_each_and_gives_the_same_result(
+        start_server, tiny_weights, photo, tmp_path):
+    from backend.rpc.client import DeblurClient
+
+    params = {"tile_size": 64, "overlap": 16}  # 12 tiles, shared by the two devices
+    alone = start_server([_engine(tiny_weights)]).client.deblur_image(
+        photo, engine="osdd", params=params)
+    port_file = tmp_path / "port"
+    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", "0",
+                             "--engine", "osdd", "--weights", str(tiny_weights),
+                             "--dtype", "fp32", "--devices", "cpu,cpu",
+                             "--port-file", str(port_file)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not port_file.exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.05)
+        with DeblurClient(port_file.read_text().strip()) as client:
+            client.wait_until_serving(60)
+            assert client.info().device == "cpu,cpu"
+            both = client.deblur_image(photo, engine="osdd", params=params)
+    finally:
+        proc.terminate()
+        log = proc.communicate(timeout=30)[1]
+    assert np.array_equal(both, alone)
+    assert log.count("engine osdd ready on cpu") == 2, log
+
+
+def test_serve_takes_every_visible_gpu_and_refuses_cpu_workers_there(tiny_weights,
+                                                                     monkeypatch, capsys):
+    from backend.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert main(["serve", "--port", "0", "--weights", str(tiny_weights),
+                 "--cpu-workers", "2"]) != 0
+    assert ("--cpu-workers is for a server on the CPU; on cuda:0, cuda:1 each device has "
+            "one worker") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("devices,message", [
+    ("cpu,,cpu", "a device list names devices separated by commas, got 'cpu,,cpu'"),
+    ("tpu:0", "unknown device 'tpu:0'"),
+])
+def test_a_bad_device_list_is_refused_before_anything_loads(devices, message, capsys):
+    from backend.cli import main
+
+    assert main(["serve", "--port", "0", "--devices", devices]) != 0
+    assert message in capsys.readouterr().err

@@ -105,11 +105,14 @@ def estimate_shake(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
     def cell(rc: tuple[int, int]) -> BlurEstimate:
         if rc not in done:
             rows, cols = field.cell_slices(*rc)
-            done[rc] = estimate_at(luma[rows, cols], ks, prior, should_stop)
+            done[rc] = estimate_at(luma[rows, cols], ks, prior, should_stop, cell=True)
         return done[rc]
 
-    if overall.confident:
+    if overall.confident and not overall.third_window:
         # Checked where the overall kernel was not estimated: a cell far from its windows.
+        # Not when the first two windows disagreed: a blur that differs across the photo
+        # is one reason they do (benchmarks/varying_shake.py's photo 0: its third window
+        # agreed with one of them, and its cells were left unseen, 3.5 dB less).
         far = _farthest_cell(field, textured_windows(luma, crop_size_for(ks), count=2))
         if not _differs(cell(far), overall):
             return overall

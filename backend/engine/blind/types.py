@@ -28,6 +28,8 @@ class BlurEstimate:
     strength_scale: factor in [0, 1] on the requested strength for moderately trusted
         estimates (1 for a kernel given from outside, e.g. a known true kernel).
     reason: short human-readable note on why the guard doubted (empty when confident).
+    third_window: True when the first two windows disagreed and ``score`` is that of a
+        pair with a third window: weaker evidence than two windows agreeing at once.
     """
 
     kernel: np.ndarray
@@ -36,6 +38,7 @@ class BlurEstimate:
     fallback_strength: float = 0.0
     strength_scale: float = 1.0
     reason: str = ""
+    third_window: bool = False
 
 
 def identity_estimate(reason: str) -> BlurEstimate:

@@ -7,6 +7,7 @@ the list and reports each file as it finishes. Needs the `cluster` extra (ray[da
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +32,8 @@ from .jobs.params import resolve_params
 from .types import JobOptions, JobSpec
 
 log = logging.getLogger(__name__)
+#: Seconds a local Ray instance gets to start (see run_on_ray).
+_LOCAL_START_S = 120
 #: `--ray local`: start a private Ray instance on this machine for the batch.
 LOCAL = "local"
 
@@ -79,6 +82,12 @@ def run_on_ray(items: list[BatchItem], options: JobOptions, engine_options: Engi
     ray = _ray()
     started = not ray.is_initialized()
     if started:
+        if address == LOCAL:
+            # A local instance starts its control store here; on a busy 2-core machine
+            # that took longer than Ray's 30 s wait for it (the local Ray test once
+            # failed so, right after another test run). Ray's own knob; a user's value
+            # wins.
+            os.environ.setdefault("RAY_gcs_server_port_wait_time_s", str(_LOCAL_START_S))
         try:
             ray.init(address=None if address == LOCAL else address, include_dashboard=False,
                      log_to_driver=False, configure_logging=False)

@@ -74,3 +74,35 @@ def test_without_ray_the_user_is_told_what_to_install(tmp_path, monkeypatch):
     items = [BatchItem(tmp_path / "a.png", tmp_path / "out.png", WAITING)]
     with pytest.raises(ConfigError, match=r"osdd-deblur\[cluster\]"):
         list(run_on_ray(items, JobOptions(), EngineOptions(), "local"))
+
+
+class _SlowStartRay:
+    """A Ray whose local instance does not come up: records the start wait it was given."""
+
+    def __init__(self) -> None:
+        self.wait = None
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, **kwargs) -> None:
+        import os
+
+        self.wait = os.environ.get("RAY_gcs_server_port_wait_time_s")
+        raise RuntimeError("Timed out waiting for file gcs_server_port")
+
+
+@pytest.mark.parametrize("own,expected", [(None, "120"), ("45", "45")])
+def test_a_local_ray_instance_gets_time_to_start_and_a_clear_error_if_it_does_not(
+        tmp_path, monkeypatch, own, expected):
+    import backend.cluster
+
+    ray = _SlowStartRay()
+    monkeypatch.setattr(backend.cluster, "_ray", lambda: ray)
+    monkeypatch.setenv("RAY_gcs_server_port_wait_time_s", own or "")  # undone afterwards
+    if own is None:
+        monkeypatch.delenv("RAY_gcs_server_port_wait_time_s")
+    items = [BatchItem(tmp_path / "a.png", tmp_path / "out.png", WAITING)]
+    with pytest.raises(ConfigError, match="cannot reach the Ray cluster at local: Timed out"):
+        list(run_on_ray(items, JobOptions(), EngineOptions(), "local"))
+    assert ray.wait == expected

@@ -241,10 +241,9 @@ class JobRun:
         return MemoryFallback(prepared.placed, self._batch_size, self.job.engine.multiple,
                               int(self.job.params["overlap"]))
 
-    def _process_on(self, device: DeblurService | None) -> MemoryFallback:
-        """The batch function for ``device``: the one prepared at the start when the
-        engine's jobs are portable, else the job prepared once on that device's engine."""
-        engine = self._engine_on(device)
+    def _process_on(self, engine: Engine) -> MemoryFallback:
+        """The batch function for a device's ``engine``: the one prepared at the start when
+        the engine's jobs are portable, else the job prepared once on that engine."""
         with self._prepare_lock:
             if engine not in self._processes:
                 if engine.portable_jobs:
@@ -262,7 +261,8 @@ class JobRun:
             raise Cancelled("job cancelled")
         job = self.job
         indices = self._batches[index]
-        process = self._process_on(device)
+        engine = self._engine_on(device)
+        process = self._process_on(engine)
         t0 = time.perf_counter()
         outputs = process_batch(self._area, process, job.plan, indices,
                                 job.engine.multiple, (job.area.y, job.area.x))
@@ -270,7 +270,7 @@ class JobRun:
             self._busy += time.perf_counter() - t0
             results = [r for t, out in zip(indices, outputs, strict=True)
                        for r in self._assembler.add(t, out)]
-            self._devices.add(self._engine_on(device).device)
+            self._devices.add(engine.device)
             notes = process.take_notes()
             if notes:
                 log.warning("job %s: %s", job.engine.name, "; ".join(notes))

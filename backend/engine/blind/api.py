@@ -140,12 +140,12 @@ def estimate_blur(luma: np.ndarray, max_kernel_size: int = DEFAULT_KERNEL_SIZE,
             held.append(shorter)
         smaller.append(shorter)
     est = estimate_at(luma, ks, prior, should_stop)
+    at_edge = touches_border(est.kernel) or capped and reaches_edge(est.kernel)
     if held:
         best = max(held, key=lambda e: e.score)
-        clear = not (touches_border(est.kernel) or capped and reaches_edge(est.kernel))
-        if not (est.confident and clear and est.score > best.score):
+        if not (est.confident and not at_edge and est.score > best.score):
             return best
-    if est.confident and (touches_border(est.kernel) or capped and reaches_edge(est.kernel)):
+    if est.confident and at_edge:
         # Piled against the edge of the largest support, or, on a photo too small to search
         # further, reaching it: the blur is longer still, or the estimate is wrong (on a
         # small photo two windows overlap and can agree on a wrong kernel: CC0 set,
@@ -217,7 +217,7 @@ def estimate_at(luma: np.ndarray, ks: int, prior: Prior,
     # must agree; a disagreement is the guard's main doubt signal. The kernel used is
     # their mean (guard.merged), the first window's at full size.
     crops = []
-    windows = textured_windows(luma, crop_size_for(ks), count=3)
+    windows = textured_windows(luma, crop_size_for(ks), count=2 if cell else 3)
     for rows, cols in windows[:2]:
         crop = _window(luma, rows, cols, prior)
         flat = assess_texture(crop, _EDGE if crops or cell else _FAINT_EDGE)
@@ -238,7 +238,8 @@ def estimate_at(luma: np.ndarray, ks: int, prior: Prior,
     if len(kernels) < 2:
         return assess(kernels[0], None)
     pair = drop_unshared(kernels[0], kernels[1])
-    if agreement(*pair) >= _THIRD_BELOW or len(windows) < 3 or cell:
+    agree = agreement(*pair)
+    if agree >= _THIRD_BELOW or len(windows) < 3:
         return assess(*pair)
     crop = _window(luma, *windows[2], prior)
     if assess_texture(crop, _EDGE) is not None:
@@ -246,7 +247,7 @@ def estimate_at(luma: np.ndarray, ks: int, prior: Prior,
     third = kernel_of(crop)
     best = max((drop_unshared(kernels[0], third), drop_unshared(kernels[1], third)),
                key=lambda p: agreement(*p))
-    if agreement(*best) <= agreement(*pair):
+    if agreement(*best) <= agree:
         return assess(*pair)
     return replace(assess(*best), third_window=True)
 

@@ -32,8 +32,10 @@ from .jobs.params import resolve_params
 from .types import JobOptions, JobSpec
 
 log = logging.getLogger(__name__)
-#: Seconds a local Ray instance gets to start (see run_on_ray).
+#: Seconds a local Ray instance's control store gets to start (see _start).
 _LOCAL_START_S = 120
+#: Tries at starting a local Ray instance (see _start).
+_LOCAL_TRIES = 3
 #: `--ray local`: start a private Ray instance on this machine for the batch.
 LOCAL = "local"
 
@@ -82,17 +84,7 @@ def run_on_ray(items: list[BatchItem], options: JobOptions, engine_options: Engi
     ray = _ray()
     started = not ray.is_initialized()
     if started:
-        if address == LOCAL:
-            # A local instance starts its control store here; on a busy 2-core machine
-            # that took longer than Ray's 30 s wait for it (the local Ray test once
-            # failed so, right after another test run). Ray's own knob; a user's value
-            # wins.
-            os.environ.setdefault("RAY_gcs_server_port_wait_time_s", str(_LOCAL_START_S))
-        try:
-            ray.init(address=None if address == LOCAL else address, include_dashboard=False,
-                     log_to_driver=False, configure_logging=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+        _start(ray, address)
     try:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the batch's own bar reports progress
@@ -145,6 +137,29 @@ class FileDeblurrer:
             return str(exc)
         except Exception as exc:  # one odd file must not end the batch
             return unexpected_failure(source, exc)
+
+
+def _start(ray, address: str) -> None:
+    """Connect to the cluster at ``address``, or start the local instance. A local instance
+    gets more time and more than one try: on a busy 2-core machine just set up, its
+    processes (Python ones, importing Ray from a cold disk) took longer than Ray's waits,
+    its control store's 30 s (a knob of Ray's; a user's value wins) and its node's 30 s
+    (fixed), and a second try, on a warm disk, comes up."""
+    local = address == LOCAL
+    if local:
+        os.environ.setdefault("RAY_gcs_server_port_wait_time_s", str(_LOCAL_START_S))
+    for attempt in range(1, (_LOCAL_TRIES if local else 1) + 1):
+        try:
+            ray.init(address=None if local else address, include_dashboard=False,
+                     log_to_driver=False, configure_logging=False)
+            return
+        except Exception as exc:  # Ray says "timed out during startup" as a bare Exception
+            error = exc
+            ray.shutdown()  # what the failed start left running
+            if local:
+                log.warning("local Ray instance did not start (try %d of %d): %s", attempt,
+                            _LOCAL_TRIES, exc)
+    raise ConfigError(f"cannot reach the Ray cluster at {address}: {error}") from None
 
 
 def _ray():

@@ -77,10 +77,11 @@ def test_without_ray_the_user_is_told_what_to_install(tmp_path, monkeypatch):
 
 
 class _SlowStartRay:
-    """A Ray whose local instance does not come up: records the start wait it was given."""
+    """A Ray whose instance comes up only on try ``up_on`` (never if 0): records the start
+    wait it was given, its tries and the shutdowns that cleaned up after them."""
 
-    def __init__(self) -> None:
-        self.wait = None
+    def __init__(self, up_on: int = 0) -> None:
+        self.up_on, self.wait, self.tries, self.shutdowns = up_on, None, 0, 0
 
     def is_initialized(self) -> bool:
         return False
@@ -89,7 +90,12 @@ class _SlowStartRay:
         import os
 
         self.wait = os.environ.get("RAY_gcs_server_port_wait_time_s")
-        raise RuntimeError("Timed out waiting for file gcs_server_port")
+        self.tries += 1
+        if self.tries != self.up_on:
+            raise Exception("The current node timed out during startup.")  # as Ray does
+
+    def shutdown(self) -> None:
+        self.shutdowns += 1
 
 
 @pytest.mark.parametrize("own,expected", [(None, "120"), ("45", "45")])
@@ -103,6 +109,25 @@ def test_a_local_ray_instance_gets_time_to_start_and_a_clear_error_if_it_does_no
     if own is None:
         monkeypatch.delenv("RAY_gcs_server_port_wait_time_s")
     items = [BatchItem(tmp_path / "a.png", tmp_path / "out.png", WAITING)]
-    with pytest.raises(ConfigError, match="cannot reach the Ray cluster at local: Timed out"):
+    with pytest.raises(ConfigError, match="cannot reach the Ray cluster at local: The current"):
         list(run_on_ray(items, JobOptions(), EngineOptions(), "local"))
     assert ray.wait == expected
+    assert ray.tries == 3 and ray.shutdowns == 3  # tried again, nothing left running
+
+
+def test_a_local_ray_instance_that_comes_up_on_a_later_try_is_used(monkeypatch):
+    import backend.cluster
+
+    ray = _SlowStartRay(up_on=2)
+    monkeypatch.setenv("RAY_gcs_server_port_wait_time_s", "45")  # undone afterwards
+    backend.cluster._start(ray, "local")
+    assert ray.tries == 2 and ray.shutdowns == 1
+
+
+def test_a_remote_cluster_is_tried_once():
+    import backend.cluster
+
+    ray = _SlowStartRay(up_on=2)
+    with pytest.raises(ConfigError, match="cannot reach the Ray cluster at ray://far:10001"):
+        backend.cluster._start(ray, "ray://far:10001")
+    assert ray.tries == 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from backend.engine.blind import estimate_blur
 from backend.engine.blind import fftops as F
-from backend.engine.blind.estimate import _interior, kernel_update
+from backend.engine.blind.estimate import _interior, estimate_kernel, kernel_update
 from backend.engine.blind.guard import agreement
 from backend.train.data.kernels import random_kernel
 from backend.train.data.protocol import protocol_blur
@@ -29,6 +30,22 @@ def test_a_61_px_shake_is_recovered_on_a_textured_photo():
         assert estimate.confident
         scores.append(agreement(estimate.kernel, truth))
     assert min(scores) >= 0.75 and np.mean(scores) >= 0.83, scores
+
+
+@pytest.mark.slow
+def test_the_polished_kernel_is_closer_to_the_blur():
+    """The longer kernel solves at the end bring the estimate of a 35 px shake (1 % noise,
+    the pre-smoothing the engine gives such a photo) closer to the truth on every photo
+    (NCC 0.80-0.85 without, +0.008 to +0.018 with)."""
+    gains = []
+    for seed in range(3):
+        truth = random_kernel(np.random.default_rng([35, seed]), (35, 35))
+        blurred = protocol_blur(shapes_photo(320, seed=seed), truth, seed=seed, noise=0.01)
+        crop = ndimage.gaussian_filter(blurred, 0.8).astype(np.float32)
+        without, polished = (agreement(estimate_kernel(crop, 45, 0.8, polish=n), truth)
+                             for n in (0, 3))
+        gains.append(polished - without)
+    assert min(gains) > 0 and np.mean(gains) >= 0.005, gains
 
 
 def test_the_kernel_is_fitted_to_the_observed_pixels_only():

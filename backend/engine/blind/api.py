@@ -11,7 +11,7 @@ from scipy import ndimage
 from .crop import crop_size_for, textured_windows
 from .deconvolve import deconvolve_image
 from .estimate import estimate_kernel
-from .guard import agreement, assess, drop_unshared
+from .guard import DOUBT_BELOW, agreement, assess, drop_unshared
 from .noise import noise_level, prior_noise
 from .types import (
     DEFAULT_KERNEL_SIZE,
@@ -81,9 +81,6 @@ _DOUBTFUL_NO_EFFECT = 0.02
 #: good first estimate met a noisy second (home x 57 px, CC0 rocket x 59 and 71 px).
 _EDGE = 0.02
 _FAINT_EDGE = 0.01
-#: Agreement of the first two windows below which a third window is estimated, and a
-#: pair with it used if it agrees better (see estimate_at).
-_THIRD_BELOW = 0.78
 #: Alternations per pyramid level in the retry (8 was too few to confirm the clock sample).
 _RETRY_ITERS = 12
 
@@ -239,17 +236,19 @@ def estimate_at(luma: np.ndarray, ks: int, prior: Prior,
         return assess(kernels[0], None)
     pair = drop_unshared(kernels[0], kernels[1])
     agree = agreement(*pair)
-    if agree >= _THIRD_BELOW or len(windows) < 3:
+    # A third window only where the guard would doubt the two (see guard.assess).
+    if agree >= DOUBT_BELOW or len(windows) < 3:
         return assess(*pair)
     crop = _window(luma, *windows[2], prior)
     if assess_texture(crop, _EDGE) is not None:
         return assess(*pair)
     third = kernel_of(crop)
-    best = max((drop_unshared(kernels[0], third), drop_unshared(kernels[1], third)),
-               key=lambda p: agreement(*p))
-    if agreement(*best) <= agree:
+    pairs = [drop_unshared(kernels[0], third), drop_unshared(kernels[1], third)]
+    agrees = [agreement(*p) for p in pairs]
+    best = int(np.argmax(agrees))  # the first on a tie
+    if agrees[best] <= agree:
         return assess(*pair)
-    return replace(assess(*best), third_window=True)
+    return replace(assess(*pairs[best]), third_window=True)
 
 
 def _window(luma: np.ndarray, rows: slice, cols: slice, prior: Prior) -> np.ndarray:

@@ -64,7 +64,7 @@ def drop_unshared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 #: Below this agreement the estimate is doubtful (not confident).
-_DOUBT_BELOW = 0.78
+DOUBT_BELOW = 0.78
 #: Agreement from which the requested strength is used in full.
 _FULL_FROM = 0.95
 #: Strength cap for doubtful estimates (below 0.2 deconvolve also fades to the input).
@@ -89,7 +89,7 @@ def assess(kernel: np.ndarray, check: np.ndarray | None) -> BlurEstimate:
     if check is not None:
         kernel = merged(kernel, check.astype(np.float32))
     scale = float(np.clip((agree - 0.75) / (_FULL_FROM - 0.75), 0.0, 1.0))
-    if agree < _DOUBT_BELOW:
+    if agree < DOUBT_BELOW:
         return BlurEstimate(kernel=kernel, confident=False, score=agree,
                             fallback_strength=_FALLBACK_STRENGTH, strength_scale=scale,
                             reason=f"two windows disagree on the kernel (agreement {agree:.2f})")
